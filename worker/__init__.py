@@ -1,0 +1,1 @@
+"""The engine: library, encoders, prior, retrieval, generation, analysis, export. Never imports Qt."""
