@@ -15,9 +15,9 @@ BLOCK_SECONDS = 20.0
 MIN_SECONDS = 0.5  # shorter than this is not music we can index
 
 AUDIO_EXTENSIONS = frozenset(
-    ".wav .wave .flac .ogg .oga .opus .mp3 .m4a .aac .aif .aiff .aifc .wma .mka .caf .w64".split()
+    ".wav .wave .flac .ogg .oga .opus .mp3 .m4a .aac .aif .aiff .aifc .wma .mka .caf .w64".split()  # noqa: SIM905
 )
-VIDEO_EXTENSIONS = frozenset(".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .mts .m2ts .mxf".split())
+VIDEO_EXTENSIONS = frozenset(".mp4 .m4v .mov .mkv .webm .avi .mpg .mpeg .mts .m2ts .mxf".split())  # noqa: SIM905
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
 
 
@@ -86,14 +86,19 @@ def _checked(first: np.ndarray | None, rest: Iterator[np.ndarray], sample_rate: 
 def _soundfile_blocks(path: Path, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import soundfile as sf
 
-    handle = sf.SoundFile(str(path))
-    return _sf_iter(handle, sample_rate, block_seconds)
+    raw = open(path, "rb")  # a file object: libsndfile cannot open non-UTF-8 names given as str
+    try:
+        handle = sf.SoundFile(raw)
+    except Exception:
+        raw.close()
+        raise
+    return _sf_iter(raw, handle, sample_rate, block_seconds)
 
 
-def _sf_iter(handle, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
+def _sf_iter(raw, handle, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import soxr
 
-    with handle:
+    with raw, handle:
         rate = handle.samplerate
         frames = max(int(block_seconds * rate), 1)
         stream = None if rate == sample_rate else soxr.ResampleStream(rate, sample_rate, 1, dtype="float32")
@@ -111,18 +116,24 @@ def _sf_iter(handle, sample_rate: int, block_seconds: float) -> Iterator[np.ndar
 def _pyav_blocks(path: Path, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import av
 
-    container = av.open(str(path), metadata_errors="ignore")
+    raw = open(path, "rb")
+    try:
+        container = av.open(raw, metadata_errors="ignore")
+    except Exception:
+        raw.close()
+        raise
     if not container.streams.audio:
         container.close()
+        raw.close()
         raise DecodeError("no audio track")
-    return _av_iter(container, sample_rate, block_seconds)
+    return _av_iter(raw, container, sample_rate, block_seconds)
 
 
-def _av_iter(container, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
+def _av_iter(raw, container, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import av
 
     target = int(block_seconds * sample_rate)
-    with container:
+    with raw, container:
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)

@@ -1,0 +1,99 @@
+"""`cuesteer demo`: the README's main job, offline — index real recordings and answer queries.
+
+The recordings are freely licensed game soundtracks that Debian ships (`shared/corpus/fetch.sh music-small`,
+~180 MB from the Debian mirror, cached in $CUESTEER_CORPUS or ~/.cache/cuesteer-corpus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+from pathlib import Path
+
+from worker import settings
+from worker.cli.commands import print_json, run_job
+from worker.jobs import JobFailed
+
+CORPUS_SET = "music-small"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="index the demo corpus and answer example queries (offline)")
+    p.add_argument("--library", metavar="DIR", help="demo library folder (default: <cache>/demo-library)")
+    p.add_argument("--corpus", metavar="DIR", help="folder of music to use instead of the downloaded corpus")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, runner) -> int:
+    corpus = Path(args.corpus) if args.corpus else ensure_corpus()
+    if getattr(runner, "library", "x") is None:  # in-process: keep the demo out of the user's own library
+        runner.library = str(settings.cache_dir() / "demo-library")
+    print(f"demo: indexing {corpus}", flush=True)
+    report = run_job(runner, "index", {"paths": [str(corpus)]})
+    print(f"demo: {report['indexed']} new, {report['skipped']} unchanged, {len(report['errors'])} unreadable; "
+          f"encoder {report['encoder']}", flush=True)
+    status = run_job(runner, "status", {})
+    queries = demo_queries(corpus, status)
+    answers = []
+    for title, params in queries:
+        out = run_job(runner, "search", params)
+        answers.append({"query": title, **out})
+        if not args.json:
+            print(f"\n== {title}")
+            for rank, hit in enumerate(out["results"][:5], 1):
+                name = hit["title"] or Path(hit["path"]).name
+                print(f"  {rank}. {hit['score']:.3f} @{hit['in_point_s']:5.1f}s  {name}")
+            print(f"  diversity: MISCS {out['diversity']['miscs']:.3f}, "
+                  f"{out['diversity']['distinct_labels']} distinct sources")
+    if args.json:
+        print_json({"index": report, "queries": answers})
+    return 0
+
+
+def demo_queries(corpus: Path, status: dict) -> list[tuple[str, dict]]:
+    files = sorted(p for p in corpus.rglob("*") if p.suffix.lower() in {".ogg", ".mp3", ".flac", ".wav"})
+    if not files:
+        raise JobFailed(f"no music files under {corpus}")
+    example = files[len(files) // 2]
+    queries: list[tuple[str, dict]] = [
+        (f"more like {example.name} from 30 s", {"like": str(example), "like_at": 30.0, "k": 10}),
+    ]
+    encoder = (status.get("encoder") or {}).get("id")
+    if encoder in ("offline", "clap"):
+        queries.append(("text: calm solo piano", {"text": "calm solo piano", "k": 10}))
+        queries.append(("text: fast energetic music with drums", {"text": "fast energetic music with drums",
+                                                                   "k": 10}))
+    return queries
+
+
+def ensure_corpus() -> Path:
+    """The demo corpus folder, fetched from the Debian mirror on first use."""
+    dest = settings.corpus_dir()
+    manifest = dest / "manifest.csv"
+    if not _has_set(manifest):
+        script = _fetch_script()
+        print(f"demo: fetching the demo corpus into {dest} (once, ~180 MB)", flush=True)
+        result = subprocess.run(["bash", str(script), CORPUS_SET, str(dest)], check=False)
+        if result.returncode != 0:
+            raise JobFailed(f"could not fetch the demo corpus ({script} exited {result.returncode}); "
+                            "run `apt-get update` once, or pass --corpus DIR with music of your own")
+    return dest / "pkg"
+
+
+def _has_set(manifest: Path) -> bool:
+    if not manifest.exists():
+        return False
+    with manifest.open(newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) > 10
+
+
+def _fetch_script() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent.parent / "shared" / "corpus" / "fetch.sh"
+        if candidate.exists():
+            return candidate
+    raise JobFailed("the demo corpus script (shared/corpus/fetch.sh) is not beside this checkout; "
+                    "pass --corpus DIR with music of your own")

@@ -1,0 +1,33 @@
+"""`cuesteer index PATH...`: add or update folders in the library."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from worker.cli.commands import add_library_options, print_json, run_job
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("index", help="index music folders (incremental, resumable)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--reindex", action="store_true", help="forget all vectors and embed everything again")
+    add_library_options(p, encoder=True)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, runner) -> int:
+    paths = [os.path.abspath(p) for p in args.paths]
+    report = run_job(runner, "index", {"paths": paths, "reindex": args.reindex, "encoder": args.encoder})
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"indexed {report['indexed']}, unchanged {report['skipped']}, moved {report['moved']}, "
+          f"duplicates {report['duplicates']}, removed {report['deleted']} "
+          f"({report['audio_seconds'] / 60:.1f} min of audio in {report['seconds']:.1f} s, "
+          f"encoder {report['encoder']})")
+    if report["errors"]:
+        print(f"{len(report['errors'])} file(s) could not be indexed:")
+        for err in report["errors"]:
+            print(f"  {err['path']}: {err['reason']}")
+    return 0
