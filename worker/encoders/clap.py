@@ -21,7 +21,6 @@ DEFAULT_MODEL = "laion/larger_clap_music"
 PULL_COMMAND = "cuesteer models pull clap"
 LABEL = "CLAP"
 DEFAULT_BATCH = 8  # 10-s windows per forward pass: ~1 GB of activations for the real model on CPU
-TEXT_BATCH = 64
 
 
 def clap_available(model_name: str = DEFAULT_MODEL) -> bool:
@@ -80,18 +79,7 @@ class ClapEncoder(Encoder):
         return unit(sums)
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = []
-        for batch in hf.batched(list(texts), TEXT_BATCH):
-            tokens = self.tokenizer(list(batch), padding=True, truncation=True, return_tensors="pt")
-            with torch.inference_mode():
-                features = self.model.get_text_features(input_ids=tokens["input_ids"].to(self.device),
-                                                        attention_mask=tokens["attention_mask"].to(self.device))
-            out.append(hf.pooled(features).float().cpu().numpy())
-        return unit(np.concatenate(out))
+        return hf.embed_text(self.model, self.tokenizer, texts, self.device, self.dim)
 
     def _windows(self, wave: np.ndarray) -> list[np.ndarray]:
         """Consecutive windows of at most `window_samples` (a wave that fits is its own single window)."""

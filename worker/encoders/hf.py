@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from worker.encoders.base import EncoderError
+import numpy as np
+
+from worker.encoders.base import EncoderError, unit
 
 CONFIG_FILE = "config.json"
 # Any one of these next to config.json means the weights themselves are present.
@@ -33,6 +35,11 @@ OFFLINE_ENV = "HF_HUB_OFFLINE"
 TRUE_VALUES = ("1", "true", "yes", "on")
 # Pulls skip other frameworks' copies of the same weights (TF, Flax, ONNX, ...).
 PULL_IGNORE = ("*.h5", "*.msgpack", "*.onnx", "*.ot", "tf_model*", "flax_model*", "rust_model*", "*.tflite")
+
+# The tokenizers thread pool and torch fight over few cores (100x slow-downs were seen); torch's threads win.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TEXT_BATCH = 64  # phrases per forward pass of a text tower
 
 T = TypeVar("T")
 
@@ -156,6 +163,23 @@ def pick_device(explicit: str | None = None) -> str:
 def pooled(output: Any) -> Any:
     """The feature tensor of `get_*_features`: transformers 4 returns it, 5 wraps it in `pooler_output`."""
     return output if hasattr(output, "shape") else output.pooler_output
+
+
+def embed_text(model: Any, tokenizer: Any, texts: Sequence[str], device: str, dim: int,
+               batch_size: int = TEXT_BATCH) -> np.ndarray:
+    """(n, dim) unit vectors from a CLAP/CLIP-style text tower (`get_text_features`), padded per batch."""
+    import torch
+
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    out = []
+    for batch in batched(list(texts), batch_size):
+        tokens = tokenizer(list(batch), padding=True, truncation=True, return_tensors="pt")
+        with torch.inference_mode():
+            features = model.get_text_features(input_ids=tokens["input_ids"].to(device),
+                                               attention_mask=tokens["attention_mask"].to(device))
+        out.append(pooled(features).float().cpu().numpy())
+    return unit(np.concatenate(out))
 
 
 def object_version(model: Any) -> str:

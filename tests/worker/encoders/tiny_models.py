@@ -8,6 +8,7 @@ out the way the Hugging Face cache does, so the offline loading path can be test
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SEED = 0
 TINY_PROJECTION_DIM = 16
 TINY_IMAGE_SIZE = 32
-TINY_VOCAB_SIZE = 320  # byte-level alphabet (256) + specials + a few merges
+TINY_VOCAB_SIZE = 400  # byte-level alphabet (256) + specials + ~140 merges
 PHRASES = (
     "warm acoustic guitar", "dark cinematic strings", "upbeat electronic drums", "calm solo piano",
     "epic orchestral brass", "lofi hip hop beat", "sad violin melody", "bright ukulele strum",
@@ -38,18 +39,17 @@ def _train_byte_level_bpe(specials: tuple[str, ...], end_of_word_suffix: str | N
     tok = Tokenizer(bpe)
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     alphabet = pre_tokenizers.ByteLevel.alphabet()
-    if end_of_word_suffix:
-        alphabet = alphabet + [ch + end_of_word_suffix for ch in alphabet]
     options = {"end_of_word_suffix": end_of_word_suffix} if end_of_word_suffix else {}
-    trainer = trainers.BpeTrainer(vocab_size=TINY_VOCAB_SIZE + len(alphabet) - 256, special_tokens=list(specials),
+    trainer = trainers.BpeTrainer(vocab_size=TINY_VOCAB_SIZE, special_tokens=list(specials),
                                   initial_alphabet=alphabet, show_progress=False, **options)
     tok.train_from_iterator(PHRASES, trainer=trainer)
-    state = tok.to_str()
-    import json
-
-    model = json.loads(state)["model"]
+    model = json.loads(tok.to_str())["model"]
+    vocab = dict(model["vocab"])
+    if end_of_word_suffix:  # like CLIP's real vocabulary: every byte can also end a word
+        for ch in sorted(alphabet):
+            vocab.setdefault(ch + end_of_word_suffix, len(vocab))
     merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
-    return dict(model["vocab"]), merges
+    return vocab, merges
 
 
 def tiny_roberta_tokenizer() -> Any:
