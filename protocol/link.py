@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 Event = Accepted | Progress | Result | Failed | Pong
 EventFn = Callable[[str, Event], None]
+ProgressFn = Callable[[str, float, str, "float | None"], None]
+"""on_progress(stage, fraction, message, eta_s): a Job's progress callback plus the ETA."""
 
 BACKOFF_MAX_S = 30.0
 TICKS_PER_HEARTBEAT = 4  # liveness is checked this often per interval
@@ -147,7 +149,7 @@ class Link:
         self,
         method: str,
         params: dict[str, Any] | None = None,
-        on_progress: Callable[[Progress], None] | None = None,
+        on_progress: ProgressFn | None = None,
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Run one job to its end; returns the Result's value, raises RemoteError on Failed or timeout.
@@ -165,7 +167,7 @@ class Link:
                     self.cancel(request_id)
                     raise RemoteError("timeout", f"{method} did not finish within {timeout} s; cancelled") from None
                 if isinstance(event, Progress) and on_progress is not None:
-                    on_progress(event)
+                    on_progress(event.stage, event.fraction, event.message, event.eta_s)
                 elif isinstance(event, Result):
                     return event.value
                 elif isinstance(event, Failed):
@@ -212,7 +214,12 @@ class Link:
         if self._closed:
             raise RuntimeError("the link is closed")
         request_id = f"{next(self._ids)}"
-        frame = encode(request_id, body)  # unencodable params fail here, in the caller's thread
+        try:  # a request the worker would refuse fails here, in the caller's thread
+            frame = encode(request_id, body)
+        except ProtocolError as exc:
+            raise RemoteError("bad_request", f"the request is too large to send ({exc.message})") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise RemoteError("bad_request", f"the parameters cannot be sent: {exc}") from None
         with self._lock:
             self._streams[request_id] = _Stream(on_event)
         self._command(_OP_CALL, request_id, frame)

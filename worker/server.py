@@ -47,7 +47,7 @@ from protocol.messages import (
 from worker import curve, settings
 from worker.jobs import Cancelled, Job, JobFailed
 from worker.lanes import LANE_THREADS, QUEUED, RUNNING, JobRecord, Lane
-from worker.library.lock import LibraryBusy, WriteLock
+from worker.library.lock import LibraryBusy
 
 log = logging.getLogger("worker.server")
 
@@ -199,6 +199,8 @@ class WorkerServer:
         signature = self._methods.get(call.method)
         if signature is None:
             return f"unknown method {call.method!r}; this worker offers: {', '.join(sorted(self._methods))}"
+        if "job" in call.params:
+            return f"{call.method}: 'job' is supplied by the worker, not by the caller"
         try:
             signature.bind(job=None, **call.params)
         except TypeError as exc:
@@ -430,18 +432,20 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cuesteer-worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        lock = WriteLock(library).acquire()
+    try:  # the service holds the library's write lock for as long as this process lives
+        service = _load_service(args.service)(library_dir=str(library), encoder=args.encoder, hold_write_lock=True)
     except LibraryBusy as exc:
         print(f"cuesteer-worker: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    try:
-        service = _load_service(args.service)(library_dir=str(library), encoder=args.encoder)
-        server = WorkerServer(service, endpoint, keys=keys, progress_interval_s=args.progress_interval)
     except Exception as exc:
         log.exception("cannot start")
-        print(f"cuesteer-worker: cannot start: {exc}", file=sys.stderr)
-        lock.release()
+        print(f"cuesteer-worker: cannot start the service: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        server = WorkerServer(service, endpoint, keys=keys, progress_interval_s=args.progress_interval)
+    except (zmq.ZMQError, PermissionError, ValueError) as exc:
+        print(f"cuesteer-worker: cannot listen on {endpoint}: {exc}", file=sys.stderr)
+        _close(service)
         return EXIT_FAILED
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: server.stop())
@@ -451,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
     finally:
         info_file.unlink(missing_ok=True)
-        lock.release()
+        _close(service)
     return 0
 
 
@@ -463,6 +467,12 @@ def write_endpoint_file(library: Path, endpoint: str, keys: ServerKeys | None) -
     tmp.write_text(json.dumps(info))
     os.replace(tmp, path)
     return path
+
+
+def _close(service: Any) -> None:
+    close = getattr(service, "close", None)
+    if close is not None:
+        close()
 
 
 def _load_service(spec: str) -> Callable[..., Any]:
