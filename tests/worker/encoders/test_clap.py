@@ -159,3 +159,30 @@ def test_snapshot_without_weights_is_missing_and_damaged_one_says_so(hub, tiny):
 def test_batch_size_must_be_positive(tiny):
     with pytest.raises(ValueError, match="batch_size"):
         ClapEncoder.from_objects(*tiny, batch_size=0)
+
+
+def test_hub_cache_follows_the_environment_at_call_time(tmp_path, monkeypatch):
+    from worker.encoders import hf
+
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HF_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert hf.hub_cache_dir() == tmp_path / "xdg" / "huggingface" / "hub"
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
+    assert hf.hub_cache_dir() == tmp_path / "home" / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "direct"))
+    assert hf.hub_cache_dir() == tmp_path / "direct"
+
+
+def test_pull_refuses_while_offline_and_device_choice(hub):
+    import torch
+
+    from worker.encoders import hf
+
+    with pytest.raises(EncoderError, match="HF_HUB_OFFLINE is set"):
+        hf.pull(DEFAULT_MODEL)
+    assert not any(hub.parent.rglob("*.safetensors"))
+    assert hf.pick_device("cpu") == "cpu"
+    assert (hf.pick_device() == "cuda") == torch.cuda.is_available()
+    assert hf.pick_device() in ("cuda", "mps", "cpu")
