@@ -63,6 +63,16 @@ def test_batch_gives_unit_rows_equal_to_one_at_a_time(encoder):
     np.testing.assert_allclose(batch, single, atol=1e-5)
 
 
+def test_fused_model_is_batch_invariant_too():
+    """The extractor marks a random clip of an all-short batch "longer" (fusion path) in fusion mode; the
+    encoder must not, or a window's vector would depend on its batch-mates."""
+    encoder = ClapEncoder.from_objects(*tiny_clap(fusion=True), batch_size=4)
+    waves = [_tone(10, 220), _tone(3, 440, 1), _tone(7, 880, 2)]
+    batch = encoder.embed_audio(waves)
+    np.testing.assert_allclose(batch, np.concatenate([encoder.embed_audio([w]) for w in waves]), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+
+
 def test_same_input_same_output_and_different_inputs_differ(encoder):
     a, b = _tone(10, 220), _tone(10, 3000, 7)
     first, again = encoder.embed_audio([a]), encoder.embed_audio([a.copy()])

@@ -68,12 +68,16 @@ def tiny_clip_tokenizer() -> Any:
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=32)
 
 
-def tiny_clap(seed: int = SEED) -> tuple[Any, Any]:
-    """(ClapModel, ClapProcessor): random weights, the real 48 kHz / 10-s feature extractor."""
+def tiny_clap(seed: int = SEED, fusion: bool = False) -> tuple[Any, Any]:
+    """(ClapModel, ClapProcessor): random weights, the real 48 kHz / 10-s feature extractor. `fusion` builds
+    the fused variant (LAION's `clap-htsat-fused`: htk mels, 4 stacked crops per window)."""
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor
 
     tokenizer = tiny_roberta_tokenizer()
-    extractor = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad")  # larger_clap_music's setting
+    # The settings LAION's larger checkpoints publish (preprocessor_config.json): slaney mels from 50 Hz.
+    extractor = ClapFeatureExtractor(truncation="fusion" if fusion else "rand_trunc", padding="repeatpad",
+                                     frequency_min=50,
+                                     frequency_max=14_000)
     text_config = dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                        intermediate_size=37, max_position_embeddings=tokenizer.model_max_length + 2,
                        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
@@ -82,7 +86,7 @@ def tiny_clap(seed: int = SEED) -> tuple[Any, Any]:
     # in the real model; big patches keep the token grid small (32 × 32).
     audio_config = dict(num_mel_bins=extractor.feature_size, spec_size=256, window_size=8, patch_size=8,
                         patch_stride=(8, 8), hidden_size=32, patch_embeds_hidden_size=16, depths=[1, 1],
-                        num_attention_heads=[2, 2], projection_dim=TINY_PROJECTION_DIM, enable_fusion=False)
+                        num_attention_heads=[2, 2], projection_dim=TINY_PROJECTION_DIM, enable_fusion=fusion)
     config = ClapConfig(text_config=text_config, audio_config=audio_config, projection_dim=TINY_PROJECTION_DIM)
     torch.manual_seed(seed)
     model = ClapModel(config).eval()
