@@ -7,7 +7,6 @@ The recordings are freely licensed game soundtracks that Debian ships (`shared/c
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from worker.cli.commands import print_json, run_job
 from worker.jobs import JobFailed
 
 CORPUS_SET = "music-small"
+CORPUS_PACKAGES = ("singularity-music", "hyperrogue-music", "blobwars-data")  # what fetch.sh calls music-small
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,15 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, runner) -> int:
-    corpus = Path(args.corpus) if args.corpus else ensure_corpus()
+    folders = [Path(args.corpus)] if args.corpus else ensure_corpus()
     if getattr(runner, "library", "x") is None:  # in-process: keep the demo out of the user's own library
         runner.library = str(settings.cache_dir() / "demo-library")
-    print(f"demo: indexing {corpus}", flush=True)
-    report = run_job(runner, "index", {"paths": [str(corpus)]})
+    print(f"demo: indexing {', '.join(str(f) for f in folders)}", flush=True)
+    report = run_job(runner, "index", {"paths": [str(f) for f in folders]})
     print(f"demo: {report['indexed']} new, {report['skipped']} unchanged, {len(report['errors'])} unreadable; "
           f"encoder {report['encoder']}", flush=True)
     status = run_job(runner, "status", {})
-    queries = demo_queries(corpus, status)
+    queries = demo_queries(folders, status)
     answers = []
     for title, params in queries:
         out = run_job(runner, "search", params)
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, runner) -> int:
         if not args.json:
             print(f"\n== {title}")
             for rank, hit in enumerate(out["results"][:5], 1):
-                name = hit["title"] or Path(hit["path"]).name
+                name = f"{hit['title']} ({Path(hit['path']).name})" if hit["title"] else Path(hit["path"]).name
                 print(f"  {rank}. {hit['score']:.3f} @{hit['in_point_s']:5.1f}s  {name}")
             print(f"  diversity: MISCS {out['diversity']['miscs']:.3f}, "
                   f"{out['diversity']['distinct_labels']} distinct sources")
@@ -52,10 +52,11 @@ def run(args: argparse.Namespace, runner) -> int:
     return 0
 
 
-def demo_queries(corpus: Path, status: dict) -> list[tuple[str, dict]]:
-    files = sorted(p for p in corpus.rglob("*") if p.suffix.lower() in {".ogg", ".mp3", ".flac", ".wav"})
+def demo_queries(folders: list[Path], status: dict) -> list[tuple[str, dict]]:
+    files = sorted(p for folder in folders for p in folder.rglob("*")
+                   if p.suffix.lower() in {".ogg", ".mp3", ".flac", ".wav"} and p.stat().st_size > 400_000)
     if not files:
-        raise JobFailed(f"no music files under {corpus}")
+        raise JobFailed(f"no music files under {', '.join(map(str, folders))}")
     example = files[len(files) // 2]
     queries: list[tuple[str, dict]] = [
         (f"more like {example.name} from 30 s", {"like": str(example), "like_at": 30.0, "k": 10}),
@@ -68,25 +69,18 @@ def demo_queries(corpus: Path, status: dict) -> list[tuple[str, dict]]:
     return queries
 
 
-def ensure_corpus() -> Path:
-    """The demo corpus folder, fetched from the Debian mirror on first use."""
+def ensure_corpus() -> list[Path]:
+    """The demo corpus folders, fetched from the Debian mirror on first use."""
     dest = settings.corpus_dir()
-    manifest = dest / "manifest.csv"
-    if not _has_set(manifest):
+    folders = [dest / "pkg" / name for name in CORPUS_PACKAGES]
+    if not all((f / ".done").exists() for f in folders):
         script = _fetch_script()
         print(f"demo: fetching the demo corpus into {dest} (once, ~180 MB)", flush=True)
         result = subprocess.run(["bash", str(script), CORPUS_SET, str(dest)], check=False)
         if result.returncode != 0:
             raise JobFailed(f"could not fetch the demo corpus ({script} exited {result.returncode}); "
                             "run `apt-get update` once, or pass --corpus DIR with music of your own")
-    return dest / "pkg"
-
-
-def _has_set(manifest: Path) -> bool:
-    if not manifest.exists():
-        return False
-    with manifest.open(newline="") as handle:
-        return sum(1 for _ in csv.reader(handle)) > 10
+    return folders
 
 
 def _fetch_script() -> Path:
