@@ -42,6 +42,9 @@ class _Envelope(msgspec.Struct, array_like=True, frozen=True):
     body: msgspec.Raw
 
 
+# msgspec raises DecodeError/ValidationError, but invalid UTF-8 surfaces as UnicodeDecodeError (a ValueError) and
+# absurd nesting as RecursionError; the fuzz tests found both.
+_DECODE_ERRORS = (ValueError, RecursionError)
 _encoder = msgspec.msgpack.Encoder()
 _envelope_decoder = msgspec.msgpack.Decoder(_Envelope)
 _any_decoder = msgspec.msgpack.Decoder()
@@ -62,7 +65,7 @@ def decode(frame: bytes | memoryview, accept: frozenset[str] | None = None) -> M
         raise ProtocolError("oversized", f"{len(frame)} bytes > {MAX_FRAME_BYTES}", _salvage_request_id(frame))
     try:
         envelope = _envelope_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except _DECODE_ERRORS as exc:
         code: ErrorCode = "invalid" if isinstance(exc, msgspec.ValidationError) else "malformed"
         raise ProtocolError(code, f"not a protocol envelope: {exc}", _salvage_request_id(frame)) from None
     rid = envelope.request_id
@@ -80,7 +83,7 @@ def decode(frame: bytes | memoryview, accept: frozenset[str] | None = None) -> M
         raise ProtocolError("unexpected", f"{envelope.kind!r} is not accepted here", rid)
     try:
         body = decoder.decode(envelope.body)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except _DECODE_ERRORS as exc:
         raise ProtocolError("invalid", f"bad {envelope.kind} body: {exc}", rid) from None
     return Message(rid, envelope.kind, body)
 
@@ -91,7 +94,7 @@ def _salvage_request_id(frame: bytes | memoryview) -> str:
         frame = frame[:4096]  # the id sits near the start; a truncated tail just fails the decode below
     try:
         value: Any = _any_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError):
+    except _DECODE_ERRORS:
         return ""
     if isinstance(value, list) and len(value) > 1 and isinstance(value[1], str):
         return value[1][:MAX_REQUEST_ID]
