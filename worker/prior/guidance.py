@@ -23,7 +23,8 @@ PAPER_SLERP_RATIO = 0.55  # interpolation ratio in the human study
 
 @dataclass(frozen=True)
 class Guidance:
-    """What steers one sampling run. condition: (c,), (1, c) or (b, c); directions (n, d); strengths (n,)."""
+    """What steers one sampling run. condition: (c,), (1, c) or (b, c) per row; directions (n, d) for the
+    whole batch or (b, n, d) per row; strengths (n,) or (b, n)."""
 
     condition: torch.Tensor | None = None
     omega: float = 0.0
@@ -31,17 +32,18 @@ class Guidance:
     strengths: torch.Tensor | None = None
 
     def steering_vector(self) -> torch.Tensor | None:
-        """s = Σₙ kₙ·z_t,n, or None when there is nothing to steer by."""
-        if self.directions is None or len(self.directions) == 0:
+        """s = Σₙ kₙ·z_t,n ((d,) or (b, d) per row), or None when there is nothing to steer by."""
+        if self.directions is None or self.directions.numel() == 0:
             return None
         directions = torch.atleast_2d(self.directions)
-        strengths = (torch.ones(len(directions), dtype=directions.dtype) if self.strengths is None
-                     else torch.as_tensor(self.strengths, dtype=directions.dtype).reshape(-1))
-        if len(strengths) != len(directions):
-            raise ValueError(f"{len(directions)} steering phrases but {len(strengths)} strengths")
+        phrases = directions.shape[-2]
+        strengths = (torch.ones(phrases, dtype=directions.dtype) if self.strengths is None
+                     else torch.as_tensor(self.strengths, dtype=directions.dtype))
+        if strengths.shape[-1] != phrases:
+            raise ValueError(f"{phrases} steering phrases but {strengths.shape[-1]} strengths")
         if not torch.any(strengths != 0):
             return None
-        return strengths @ directions
+        return (strengths.unsqueeze(-1) * directions).sum(dim=-2)
 
 
 def cfg_denoise(denoiser: Denoiser, x: torch.Tensor, sigma: torch.Tensor,

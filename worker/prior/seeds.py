@@ -38,6 +38,8 @@ def generate_seeds(model: EDMPrecond, seeds: Sequence[int], *, condition: np.nda
     condition: the query embedding (c,) for a conditional prior (None: unconditional); omega: CFG strength
     (−1 = unconditional); directions (n, d) text embeddings with signed `strengths` (n,); slerp_target (d,)
     and slerp_ratio in [0, 1]: spherical interpolation of the finished samples toward a text embedding.
+    Benchmarks batch many queries in one call: condition (len(seeds), c), directions (len(seeds), n, d),
+    strengths (len(seeds), n) and slerp_target (len(seeds), d) give each row its own query.
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
@@ -50,7 +52,7 @@ def generate_seeds(model: EDMPrecond, seeds: Sequence[int], *, condition: np.nda
     x = SAMPLERS[sampler](model, noise, sigmas, guidance, callback, generator)
     x = to_unit_sphere(x)
     if slerp_target is not None and slerp_ratio > 0.0:
-        x = slerp(x, _tensor(slerp_target).reshape(1, -1), float(slerp_ratio))
+        x = slerp(x, torch.atleast_2d(_tensor(slerp_target)), float(slerp_ratio))
     return x.numpy().astype(np.float32)
 
 
