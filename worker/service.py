@@ -23,11 +23,19 @@ from worker.library.decode import DecodeError, decode_mono
 from worker.library.indexer import index_folders
 from worker.library.lock import LibraryBusy, WriteLock
 from worker.retrieval.diversity import diversity_report, result_label
-from worker.retrieval.searcher import Searcher
+from worker.retrieval.searcher import Hit, Searcher
+from worker.retrieval.steering import Phrase, SteerError, phrases_from
 
 HEAVY = "heavy"
 INTERACTIVE = "interactive"
 DEFAULT_K = 10
+DEFAULT_SEEDS = 16
+MODES = ("prior", "regression", "query")
+# A user weight of ±1 becomes this steering strength kₙ (the paper's human study used 0.06–0.08 per phrase).
+STEER_PER_WEIGHT = 0.07
+QUERY_STEER = 0.07  # the query itself steers an unconditional prior like a +1 phrase …
+QUERY_SLERP = 0.55  # … and the finished seeds are pulled this far toward it (paper: 0.55)
+NEGATIVE_DEMOTION = 4.0  # how hard a result close to a negative phrase is pushed down
 
 
 class Service:
@@ -36,6 +44,7 @@ class Service:
         "search": INTERACTIVE,
         "embed": INTERACTIVE,
         "index": HEAVY,
+        "train_prior": HEAVY,
     }
 
     def __init__(self, library_dir: str | os.PathLike[str] | None = None, encoder: str | None = None, *,
@@ -125,19 +134,95 @@ class Service:
         return out
 
     def search(self, *, job: Job, text: str | None = None, like: str | None = None, like_at: float | None = None,
-               k: int = DEFAULT_K) -> dict:
-        if not text and not like:
-            raise JobFailed("nothing to search for: give --text or --like")
+               images: list[str] | None = None, steer: list | None = None, k: int = DEFAULT_K,
+               seeds: int = DEFAULT_SEEDS, mode: str | None = None, seed: int | None = None,
+               guidance: float | None = None) -> dict:
+        """Query → (seeds from the prior | one regression vector | the query itself) → kNN → merged results."""
+        try:
+            phrases = phrases_from(steer or [])
+        except SteerError as exc:
+            raise JobFailed(str(exc)) from exc
+        if not (text or like or images or phrases):
+            raise JobFailed("nothing to search for: give --text, --like, --image or --steer")
+        mode = mode or ("prior" if (phrases or images or text) else "query")
+        if mode not in MODES:
+            raise JobFailed(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        seed = int(seed) if seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
         try:
             encoder = self._query_encoder()
-            query, exclude = self._query_vector(encoder, text=text, like=like, like_at=like_at)
-            hits = self.searcher.query(query[None, :], k, exclude_tracks=exclude)
+            query, exclude = self._query_vector(encoder, text=text, like=like, like_at=like_at, images=images)
+            directions, strengths = self._phrase_vectors(encoder, phrases)
+            seed_vectors, seed_ids = self._seeds(job, mode, query, directions, strengths, seeds, seed, guidance)
+            hits = self.searcher.query(seed_vectors, k * 3 if phrases else k, exclude_tracks=exclude)
         except (LibraryError, EncoderError, DecodeError, ValueError) as exc:
             raise JobFailed(str(exc)) from exc
+        hits = self._demote_negatives(hits, phrases, directions)[:k]
         vectors = self.searcher.track_vectors([h.track_id for h in hits])
         labels = [result_label(h.path, h.artist, None) for h in hits]
-        return {"results": [h.to_dict() for h in hits], "diversity": diversity_report(vectors, labels),
-                "seed": None, "mode": "query", "encoder": encoder.id}
+        results = [h.to_dict() for h in hits]
+        for r in results:
+            r["seeds"] = [seed_ids[i] for i in r["seeds"]]  # positions → the seeds that regenerate them
+        return {"results": results, "diversity": diversity_report(vectors, labels), "seed": seed, "mode": mode,
+                "encoder": encoder.id, "seeds": seed_ids, "steer": [p.to_list() for p in phrases]}
+
+    def train_prior(self, *, job: Job, steps: int | None = None, seed: int = 0) -> dict:
+        """Train (or retrain) the library's unconditional Diff4Steer prior."""
+        from worker.retrieval import priors
+
+        with self._writing():
+            try:
+                checkpoint = priors.train_library_prior(self.library, job=job, steps=steps or priors.TRAIN_STEPS,
+                                                        seed=seed)
+            except ValueError as exc:
+                raise JobFailed(str(exc)) from exc
+        return {"path": str(priors.prior_path(self.library)), "steps": checkpoint.trained_steps,
+                "final_loss": checkpoint.final_loss, "sigma_data": checkpoint.sigma_data,
+                "vectors": checkpoint.info.get("vectors")}
+
+    def _seeds(self, job: Job, mode: str, query: np.ndarray | None, directions: np.ndarray | None,
+               strengths: list[float], n: int, seed: int, guidance: float | None) -> tuple[np.ndarray, list[int]]:
+        if mode == "query" or (mode == "regression"):
+            # One deterministic vector: the query, moved linearly by the phrases (the regression baseline
+            # without a trained regressor: what "query → one embedding" means for an unconditional library).
+            parts = [] if query is None else [query]
+            if directions is not None:
+                parts.append(np.asarray(strengths, np.float32) @ directions / STEER_PER_WEIGHT)
+            vector = np.sum(parts, axis=0)
+            return (vector / max(float(np.linalg.norm(vector)), 1e-12))[None, :].astype(np.float32), [seed]
+        from worker.retrieval import priors
+
+        checkpoint, reason = priors.load_prior(self.library)
+        if checkpoint is None:
+            job.progress("prior", 0.0, f"training the Diff4Steer prior for this library ({reason})")
+            checkpoint = priors.train_library_prior(self.library, job=job)
+        dirs = [] if directions is None else list(directions)
+        ks = list(strengths)
+        if query is not None:
+            dirs.append(query)
+            ks.append(QUERY_STEER * (1.0 if guidance is None else float(guidance)))
+        job.progress("seeds", 0.5, f"sampling {n} seed embeddings")
+        return priors.sample_seeds(checkpoint, n=n, seed=seed, directions=np.stack(dirs) if dirs else None,
+                                   strengths=ks or None, slerp_target=query,
+                                   slerp_ratio=QUERY_SLERP if query is not None else 0.0, job=job)
+
+    def _phrase_vectors(self, encoder: Encoder, phrases: list[Phrase]) -> tuple[np.ndarray | None, list[float]]:
+        if not phrases:
+            return None, []
+        return encoder.embed_text([p.text for p in phrases]), [p.weight * STEER_PER_WEIGHT for p in phrases]
+
+    def _demote_negatives(self, hits: list[Hit], phrases: list[Phrase], directions: np.ndarray | None) -> list[Hit]:
+        """Push down results that sound like a negative phrase (relative to the other results)."""
+        negatives = [(i, p) for i, p in enumerate(phrases) if p.weight < 0]
+        if not hits or not negatives or directions is None:
+            return hits
+        vectors = self.searcher.track_vectors([h.track_id for h in hits])
+        penalty = np.zeros(len(hits))
+        for i, phrase in negatives:
+            sims = vectors @ directions[i]
+            penalty += abs(phrase.weight) * np.maximum(sims - np.median(sims), 0.0)
+        order = np.argsort(-(np.array([h.fused for h in hits]) * np.exp(-NEGATIVE_DEMOTION * penalty)),
+                           kind="stable")
+        return [hits[i] for i in order]
 
     def embed(self, *, job: Job, texts: list[str] | None = None, audio: list[str] | None = None,
               images: list[str] | None = None, encoder: str | None = None) -> dict:
@@ -159,17 +244,22 @@ class Service:
         return {"encoder": enc.id, "version": enc.version, "dim": int(matrix.shape[1]),
                 "vectors": matrix.tolist()}
 
-    def _query_vector(self, encoder: Encoder, *, text: str | None, like: str | None,
-                      like_at: float | None) -> tuple[np.ndarray, set[int]]:
+    def _query_vector(self, encoder: Encoder, *, text: str | None, like: str | None, like_at: float | None,
+                      images: list[str] | None = None) -> tuple[np.ndarray | None, set[int]]:
+        """The query as one unit vector in the library's space (None for a steering-only query)."""
         parts = []
         exclude: set[int] = set()
         if text:
             parts.append(encoder.embed_text([text])[0])
+        if images:
+            parts.append(encoder.embed_image(images).mean(axis=0))  # several frames are one query
         if like:
             parts.append(encoder.embed_audio([_clip(like, like_at, encoder.sample_rate)])[0])
             row = self.library.track_by_path(str(Path(like).expanduser().absolute()))
             if row is not None:
                 exclude.add(row["id"])  # "more like this" means other tracks
+        if not parts:
+            return None, exclude
         query = np.mean(parts, axis=0)
         return (query / max(float(np.linalg.norm(query)), 1e-12)).astype(np.float32), exclude
 

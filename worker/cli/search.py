@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from worker.cli.commands import UsageError, add_library_options, print_json, run_job
 from worker.service import _split_at
@@ -12,17 +13,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="search the library")
     p.add_argument("--text", metavar="T", help="describe the music")
     p.add_argument("--like", metavar="FILE[@SECONDS]", help="find music like a file (from a point in it)")
+    p.add_argument("--image", action="append", default=[], metavar="FILE",
+                   help="a picture (frame) to find music for; repeat for several frames of one query")
+    p.add_argument("--steer", action="append", default=[], metavar='"+phrase:weight"',
+                   help='a phrase with a signed weight in −1…+1: "+warm acoustic guitar:0.8", "-vocals:0.5"')
     p.add_argument("-k", type=int, default=10, metavar="N", help="number of results (default 10)")
+    p.add_argument("--seeds", type=int, default=16, metavar="N", help="seed embeddings sampled from the prior")
+    p.add_argument("--mode", choices=("prior", "regression", "query"),
+                   help="prior: many directions (default with text/image/steer); regression/query: one vector")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (printed; same seed → same results)")
+    p.add_argument("--guidance", type=float, metavar="W", help="how strongly the query steers the seeds (default 1)")
     add_library_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, runner) -> int:
-    if not args.text and not args.like:
-        raise UsageError("give --text and/or --like")
-    if args.k < 1:
-        raise UsageError("-k must be at least 1")
-    params: dict = {"text": args.text, "k": args.k}
+    if not (args.text or args.like or args.image or args.steer):
+        raise UsageError("give --text, --like, --image and/or --steer")
+    if args.k < 1 or args.seeds < 1:
+        raise UsageError("-k and --seeds must be at least 1")
+    from worker.retrieval.steering import SteerError, parse_phrase
+
+    try:
+        steer = [parse_phrase(s).to_list() for s in args.steer]
+    except SteerError as exc:
+        raise UsageError(str(exc)) from exc
+    params: dict = {"text": args.text, "k": args.k, "images": [os.path.abspath(i) for i in args.image] or None,
+                    "steer": steer, "seeds": args.seeds, "mode": args.mode, "seed": args.seed,
+                    "guidance": args.guidance}
     if args.like:
         path, at = _split_at(args.like)
         params.update(like=path, like_at=at)
@@ -36,6 +54,7 @@ def run(args: argparse.Namespace, runner) -> int:
         print(f"{rank:2d}. {hit['score']:.3f}  @{hit['in_point_s']:6.1f}s  {name}{who}")
         if hit["title"]:
             print(f"      {hit['path']}")
+    print(f"mode {out['mode']}, seed {out['seed']} (repeat with --seed {out['seed']})")
     div = out["diversity"]
     print(f"diversity: MISCS {div['miscs']:.3f} (lower = more varied), "
           f"{div['distinct_labels']} distinct artists/folders")

@@ -86,7 +86,7 @@ def _checked(first: np.ndarray | None, rest: Iterator[np.ndarray], sample_rate: 
 def _soundfile_blocks(path: Path, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import soundfile as sf
 
-    raw = open(path, "rb")  # a file object: libsndfile cannot open non-UTF-8 names given as str
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the generator; libsndfile cannot open non-UTF-8 str names
     try:
         handle = sf.SoundFile(raw)
     except Exception:
@@ -116,7 +116,7 @@ def _sf_iter(raw, handle, sample_rate: int, block_seconds: float) -> Iterator[np
 def _pyav_blocks(path: Path, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
     import av
 
-    raw = open(path, "rb")
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the generator that reads it
     try:
         container = av.open(raw, metadata_errors="ignore")
     except Exception:
