@@ -1,0 +1,84 @@
+"""`analyze_file`: tempo, beats, downbeats, per-beat tempo map, key and loudness of one audio file.
+
+`analyze_wave` is the pure part (a mono array in, a JSON-able dict out); `analyze_file` adds decoding and
+progress. The result is what the catalogue caches and what exporters read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from worker.analysis.beats import track_beats
+from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
+from worker.analysis.downbeats import beat_cues, choose_meter, downbeat_times
+from worker.analysis.key import estimate_key
+from worker.analysis.loudness import integrated_lufs, read_channels
+from worker.analysis.onset import onset_envelopes
+from worker.analysis.spectral import ANALYSIS_RATE, HOP, magnitude_spectrogram
+from worker.analysis.tempo import summary_tempo, tempo_map
+from worker.jobs import Job, JobFailed
+from worker.library.decode import DecodeError, decode_mono
+
+ANALYZER_VERSION = "dsp-1"  # bump when results change, so cached analyses are recomputed
+TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
+
+
+def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE) -> dict:
+    """Beats, downbeats, tempo map, meter and key of a mono float wave at `sample_rate` (no loudness)."""
+    if sample_rate != ANALYSIS_RATE:
+        import soxr
+
+        wave = soxr.resample(np.asarray(wave, np.float32), sample_rate, ANALYSIS_RATE)
+    spectrogram = magnitude_spectrogram(wave)
+    onsets = onset_envelopes(spectrogram)
+    beats = track_beats(onsets.flux, onsets.fps)
+    frames = beats * onsets.fps
+    chroma = chromagram(wave)
+    harmony = beat_chroma(chroma, beats * chroma_rate())
+    cues = beat_cues(frames, onsets.flux, onsets.low, harmony) if len(beats) > 1 else np.zeros(len(beats))
+    meter = choose_meter(cues)
+    downbeats = downbeat_times(beats, meter) if len(beats) else beats
+    key = estimate_key(chroma)
+    return {
+        "tempo_bpm": round(summary_tempo(beats), 3),
+        "beats_s": _rounded(beats),
+        "downbeats_s": _rounded(downbeats),
+        "tempo_map": [[round(t, TIME_DECIMALS), round(b, 3)] for t, b in tempo_map(beats)],
+        "time_signature": meter.time_signature,
+        "key": key.name if key else None,
+        "key_confidence": round(key.confidence, 3) if key else None,
+        "duration_s": round(len(wave) / ANALYSIS_RATE, TIME_DECIMALS),
+        "analyzer": ANALYZER_VERSION,
+        "frame_hop_s": HOP / ANALYSIS_RATE,
+    }
+
+
+def analyze_file(path: str | Path, *, job: Job | None = None) -> dict:
+    """Analyse one file: `{"tempo_bpm", "beats_s", "downbeats_s", "key", "loudness_lufs", "duration_s",
+    "time_signature", ...}`. Raises JobFailed with the decoder's reason when the file cannot be read."""
+    job = job or Job()
+    job.progress("decode", 0.0, str(path))
+    try:
+        wave = decode_mono(path, ANALYSIS_RATE)
+    except DecodeError as exc:
+        raise JobFailed(f"cannot analyse {path}: {exc}") from exc
+    job.checkpoint()
+    job.progress("beats", 0.2, "tempo, beats, key")
+    result = analyze_wave(wave, ANALYSIS_RATE)
+    job.checkpoint()
+    job.progress("loudness", 0.8, "EBU R128")
+    samples, rate = read_channels(path)
+    result["loudness_lufs"] = _round_or_none(integrated_lufs(samples, rate), 2)
+    result["source"] = str(path)
+    job.progress("done", 1.0, "")
+    return result
+
+
+def _rounded(times: np.ndarray) -> list[float]:
+    return [round(float(t), TIME_DECIMALS) for t in times]
+
+
+def _round_or_none(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
