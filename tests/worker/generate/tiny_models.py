@@ -60,3 +60,37 @@ def tiny_musicgen(seed: int = SEED) -> tuple[Any, Any]:
     model.generation_config.decoder_start_token_id = MUSICGEN_CODEBOOK
     model.generation_config.pad_token_id = MUSICGEN_CODEBOOK
     return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
+
+
+MUSICLDM_RATE = 16_000
+
+
+def tiny_musicldm(seed: int = SEED) -> tuple[Any, Any]:
+    """(MusicLDMPipeline, (ClapModel, ClapProcessor)): a tiny pipeline whose text encoder *is* the tiny CLAP
+    of the encoder tests, so a `ClapEncoder` over that CLAP embeds into the space MusicLDM is conditioned on."""
+    from diffusers import AutoencoderKL, DDIMScheduler, MusicLDMPipeline, UNet2DConditionModel
+    from transformers import SpeechT5HifiGan, SpeechT5HifiGanConfig
+
+    from tests.worker.encoders.tiny_models import TINY_PROJECTION_DIM, tiny_clap
+
+    clap, processor = tiny_clap(seed)
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=(8, 16),
+                                norm_num_groups=4, attention_head_dim=4, class_embed_type="simple_projection",
+                                projection_class_embeddings_input_dim=TINY_PROJECTION_DIM,
+                                class_embeddings_concat=True)
+    vae = AutoencoderKL(block_out_channels=[8, 16], in_channels=1, out_channels=1, norm_num_groups=4,
+                        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+                        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=4)
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+        model_in_dim=8, sampling_rate=MUSICLDM_RATE, upsample_initial_channel=16, upsample_rates=[8, 8],
+        upsample_kernel_sizes=[16, 16], resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
+        normalize_before=False))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False)
+    pipeline = MusicLDMPipeline(vae=vae, text_encoder=clap, tokenizer=processor.tokenizer,
+                                feature_extractor=processor.feature_extractor, unet=unet, scheduler=scheduler,
+                                vocoder=vocoder)
+    return pipeline, (clap, processor)
