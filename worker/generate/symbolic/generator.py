@@ -34,6 +34,14 @@ TAIL_SECONDS = 3.0  # rendered after the last bar: releases (folded onto the sta
 MICROSECONDS = 1e6
 
 
+@dataclass(frozen=True)
+class Composition:
+    arrangement: Arrangement
+    candidates: int
+    chosen: int
+    scores: np.ndarray | None  # per candidate, None when nothing steered the choice
+
+
 @dataclass
 class SymbolicGenerator(Generator):
     encoder: Encoder | None = None
@@ -45,6 +53,21 @@ class SymbolicGenerator(Generator):
     licence: str = LICENCE
 
     def generate(self, request: GenerateRequest, *, job: Job | None = None) -> GeneratedCue:
+        job = job or Job()
+        composition = self.compose(request, job=job)
+        arrangement = composition.arrangement
+        plan = arrangement.plan
+        job.progress("render", 0.5, f"rendering {len(arrangement.parts)} stems of a {plan.style} cue in {plan.key}")
+        cue = self.render_cue(arrangement, request)
+        job.progress("render", 1.0, "done")
+        scores = composition.scores
+        cue.metadata.update(candidates=composition.candidates, chosen=composition.chosen, plan=plan.describe(),
+                            candidate_scores=None if scores is None else [round(float(s), 6) for s in scores])
+        return cue
+
+    def compose(self, request: GenerateRequest, *, job: Job | None = None) -> Composition:
+        """The chosen arrangement (notes only, nothing rendered at full length): plan candidates, and when
+        there is something to steer by, render and embed their previews and keep the best-scoring one."""
         job = job or Job()
         job.progress("plan", 0.0, "planning candidate arrangements")
         plans = candidate_plans(request, self.candidates)
@@ -58,13 +81,8 @@ class SymbolicGenerator(Generator):
             chosen = steer.best(scores)
         job.checkpoint()
         plan, bars = fit_length(plans[chosen], seconds=request.seconds, bars=request.bars)
-        arrangement = arrange(plan, bars, loop=request.loop)
-        job.progress("render", 0.5, f"rendering {len(arrangement.parts)} stems of a {plan.style} cue in {plan.key}")
-        cue = self.render_cue(arrangement, request)
-        job.progress("render", 1.0, "done")
-        cue.metadata.update(candidates=len(plans), chosen=chosen, plan=plan.describe(),
-                            candidate_scores=None if scores is None else [round(float(s), 6) for s in scores])
-        return cue
+        return Composition(arrangement=arrange(plan, bars, loop=request.loop), candidates=len(plans),
+                           chosen=chosen, scores=scores)
 
     def phrase_vectors(self, phrases: Sequence[Phrase]) -> list[tuple[np.ndarray, float]]:
         """(vector, signed weight) for every phrase that has or can get an embedding in the encoder's space."""
