@@ -157,10 +157,11 @@ class WorkerServer:
                 continue
             try:
                 message = decode(frames[1], accept=CLIENT_KINDS)
+                self._handle(client, message.request_id, message.kind, message.body)
             except ProtocolError as exc:
                 self._refuse(client, exc)
-                continue
-            self._handle(client, message.request_id, message.kind, message.body)
+            except Exception:  # a bug here must cost one message, not the worker
+                log.exception("could not handle a message from %r", client)
 
     def _handle(self, client: bytes, request_id: str, kind: str, body: Body) -> None:
         now = time.monotonic()

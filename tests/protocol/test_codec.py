@@ -4,7 +4,6 @@ all makes the decoder raise anything but ProtocolError (hypothesis, > 10k frames
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import msgspec
 import pytest
@@ -18,44 +17,14 @@ from protocol.messages import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
     WORKER_KINDS,
-    Accepted,
     Call,
-    Cancel,
-    ErrorReply,
     Failed,
-    Heartbeat,
-    Ping,
-    Pong,
-    Progress,
     Result,
 )
+from tests.protocol.frames import bodies, mutations, raw_frame, request_ids, seeds
 
 FUZZ_EXAMPLES = 200
 FRAMES_PER_EXAMPLE = 60  # 200 × 60 = 12,000 frames through the decoder
-
-scalars = (
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=20)
-)
-values = st.recursive(
-    scalars | st.binary(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
-params = st.dictionaries(st.text(max_size=12), values, max_size=5)
-fractions = st.floats(0.0, 1.0)
-bodies = st.one_of(
-    st.builds(Call, method=st.text(min_size=1, max_size=64), params=params),
-    st.builds(Accepted, lane=st.sampled_from(["heavy", "interactive"]), queued=st.integers(0, 10**6)),
-    st.builds(Progress, stage=st.text(), fraction=fractions, message=st.text(), eta_s=st.none() | st.floats(0.0, 1e9)),
-    st.builds(Result, value=params),
-    st.builds(Failed, reason=st.sampled_from(["cancelled", "error", "bad_request", "worker_lost"]), message=st.text()),
-    st.just(Cancel()),
-    st.just(Ping()),
-    st.builds(Pong, pid=st.integers(0, 2**31), running=st.dictionaries(st.text(max_size=12), st.integers(0, 99))),
-    st.builds(Heartbeat, interval_s=st.floats(0.001, 3600.0)),
-    st.builds(ErrorReply, code=st.sampled_from(["malformed", "version", "invalid"]), message=st.text()),
-)
-request_ids = st.text(max_size=64)
 
 
 @given(request_id=request_ids, body=bodies)
@@ -65,31 +34,27 @@ def test_every_kind_round_trips(request_id: str, body: object) -> None:
     assert KINDS[message.kind] is type(body)
 
 
-def _frame(*fields: object) -> bytes:
-    return msgspec.msgpack.encode(list(fields))
-
-
 @pytest.mark.parametrize(
     ("frame", "code", "request_id"),
     [
         (b"", "malformed", ""),
         (b"\xc1", "malformed", ""),  # a byte msgpack never uses
         (encode("7", Call("search", {"text": "rain"}))[:-3], "malformed", ""),  # truncated
-        (_frame(PROTOCOL_VERSION, "7", "call"), "invalid", "7"),  # three fields, not four
-        (_frame("1", "7", "call", {}), "invalid", "7"),  # version is not an int
-        (_frame(PROTOCOL_VERSION, 7, "call", {}), "invalid", ""),  # request id is not a string
-        (_frame(PROTOCOL_VERSION, "x" * 65, "ping", {}), "invalid", "x" * 64),  # request id too long
+        (raw_frame(PROTOCOL_VERSION, "7", "call"), "invalid", "7"),  # three fields, not four
+        (raw_frame("1", "7", "call", {}), "invalid", "7"),  # version is not an int
+        (raw_frame(PROTOCOL_VERSION, 7, "call", {}), "invalid", ""),  # request id is not a string
+        (raw_frame(PROTOCOL_VERSION, "x" * 65, "ping", {}), "invalid", "x" * 64),  # request id too long
         (msgspec.msgpack.encode({"v": 1}), "invalid", ""),  # a map, not an envelope
-        (_frame(PROTOCOL_VERSION + 1, "7", "call", {"method": "x"}), "version", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "teleport", {}), "unknown_kind", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "call", {"params": {}}), "invalid", "7"),  # no method
-        (_frame(PROTOCOL_VERSION, "7", "call", {"method": ""}), "invalid", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "call", {"method": "x", "params": [1]}), "invalid", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "call", {"method": "x", "params": {1: 2}}), "invalid", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "heartbeat", {"interval_s": -1.0}), "invalid", "7"),
-        (_frame(PROTOCOL_VERSION, "7", "call", 5), "invalid", "7"),
+        (raw_frame(PROTOCOL_VERSION + 1, "7", "call", {"method": "x"}), "version", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "teleport", {}), "unknown_kind", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "call", {"params": {}}), "invalid", "7"),  # no method
+        (raw_frame(PROTOCOL_VERSION, "7", "call", {"method": ""}), "invalid", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "call", {"method": "x", "params": [1]}), "invalid", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "call", {"method": "x", "params": {1: 2}}), "invalid", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "heartbeat", {"interval_s": -1.0}), "invalid", "7"),
+        (raw_frame(PROTOCOL_VERSION, "7", "call", 5), "invalid", "7"),
         (encode("7", Result({})), "unexpected", "7"),  # a worker's kind sent to a worker
-        (_frame(PROTOCOL_VERSION, "7", "ping", {}) + b"\x00" * MAX_FRAME_BYTES, "oversized", ""),
+        (raw_frame(PROTOCOL_VERSION, "7", "ping", {}) + b"\x00" * MAX_FRAME_BYTES, "oversized", ""),
     ],
 )
 def test_each_kind_of_bad_frame_gets_its_code(frame: bytes, code: str, request_id: str) -> None:
@@ -101,11 +66,11 @@ def test_each_kind_of_bad_frame_gets_its_code(frame: bytes, code: str, request_i
 
 def test_worker_side_values_are_validated_too() -> None:
     with pytest.raises(ProtocolError) as caught:
-        decode(_frame(PROTOCOL_VERSION, "3", "progress", {"stage": "s", "fraction": 1.5}), accept=WORKER_KINDS)
+        decode(raw_frame(PROTOCOL_VERSION, "3", "progress", {"stage": "s", "fraction": 1.5}), accept=WORKER_KINDS)
     assert caught.value.code == "invalid" and "fraction" in caught.value.message
     with pytest.raises(ProtocolError, match="unexpected"):
         decode(encode("3", Call("x")), accept=WORKER_KINDS)
-    assert decode(_frame(PROTOCOL_VERSION, "3", "failed", {"reason": "error", "later_field": 1})).body == Failed(
+    assert decode(raw_frame(PROTOCOL_VERSION, "3", "failed", {"reason": "error", "later_field": 1})).body == Failed(
         "error"
     )
 
@@ -116,38 +81,6 @@ def test_encode_refuses_frames_the_peer_would_refuse() -> None:
     assert caught.value.code == "oversized" and caught.value.request_id == "9"
     with pytest.raises(TypeError):
         encode("9", Call("x", {"value": object()}))
-
-
-valid_frames = st.builds(encode, request_ids, bodies)
-wrong_envelopes = st.builds(
-    _frame,
-    st.integers(-3, 3) | st.text(max_size=3),
-    request_ids | st.integers(-(2**63), 2**64 - 1),
-    st.sampled_from(sorted(KINDS)) | st.text(max_size=10),
-    values,
-)
-seeds = st.one_of(valid_frames, wrong_envelopes, values.map(msgspec.msgpack.encode), st.binary(max_size=200))
-
-
-def mutations(frame: bytes, rng: random.Random, count: int) -> Iterator[bytes]:
-    """`frame` and `count - 1` damaged copies: bytes flipped, cut, inserted, dropped or spliced from itself."""
-    yield frame
-    for _ in range(count - 1):
-        out = bytearray(frame)
-        for _ in range(rng.randint(1, 4)):
-            at = rng.randrange(len(out) + 1)
-            op = rng.randrange(5)
-            if op == 0 and at < len(out):
-                out[at] = rng.randrange(256)
-            elif op == 1:
-                del out[at:]
-            elif op == 2:
-                out[at:at] = rng.randbytes(rng.randint(1, 8))
-            elif op == 3:
-                del out[at : at + rng.randint(1, 8)]
-            else:
-                out[at:at] = frame[rng.randrange(len(frame) + 1) :][:16]
-        yield bytes(out)
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
