@@ -10,6 +10,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from worker.analysis.api import analyze_wave
 from worker.encoders.descriptor import DescriptorEncoder
 from worker.generate.api import generate_cue, write_cue
 from worker.generate.base import GeneratedCue, GenerateRequest, Phrase
@@ -91,6 +92,17 @@ def test_drum_audio_lands_on_the_midi_times(drums_cue: GeneratedCue) -> None:
         scores = [np.dot(clicks[part], np.roll(rise, -lag)[part]) for lag in lags]
         lag_s = lags[int(np.argmax(scores))] * FRAME_S
         assert -FRAME_S <= lag_s <= ONSET_TOLERANCE_S, lag_s
+
+
+def test_analysed_beats_match_the_midi_tempo_map() -> None:
+    """`cuesteer analyze` (worker.analysis) on the rendered mix finds the MIDI's tempo and beats."""
+    cue = generate_cue("symbolic", encoder=None, seeds=None, phrases=["rock", "+drums"], seconds=8.0, seed=3)
+    found = analyze_wave(cue.mix.mean(axis=1), cue.sample_rate)
+    assert found["tempo_bpm"] == pytest.approx(cue.tempo_bpm, rel=0.02)
+    beats = np.asarray(found["beats_s"])
+    assert len(beats) >= len(cue.beat_times) * 0.7
+    errors = np.array([np.min(np.abs(cue.beat_times - b)) for b in beats])
+    assert np.median(errors) < ONSET_TOLERANCE_S, errors
 
 
 def test_same_seed_identical_files_other_seed_different(encoder: DescriptorEncoder, drums_cue: GeneratedCue,
