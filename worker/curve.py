@@ -23,7 +23,7 @@ def start_authenticator(ctx: zmq.Context, keys: ServerKeys) -> ThreadAuthenticat
     """Admit exactly the public keys in `keys.clients_dir` (read once, at start)."""
     auth = ThreadAuthenticator(ctx, log=logging.getLogger("worker.curve.zap"))
     auth.start()
-    auth.configure_curve(domain="*", location=str(keys.clients_dir))
+    auth.configure_curve(domain=ZAP_DOMAIN.decode(), location=str(keys.clients_dir))  # "*" only covers no domain
     return auth
 
 
