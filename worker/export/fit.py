@@ -1,7 +1,7 @@
 """Fit a cue to a target length by cutting out or repeating whole bars, as Premiere's Remix does.
 
 Edits happen only on downbeats, the intro and the ending (its cadence) are kept, joins get a short
-equal-power crossfade, and beats and markers are mapped through the same edit. The plan is pure data; the
+crossfade, and beats and markers are mapped through the same edit. The plan is pure data; the
 audio is rendered from it in a separate step.
 """
 
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CROSSFADE_S = 0.02  # equal-power crossfade centred on each join: long enough to hide a click, short enough
-# not to smear the downbeat
+CROSSFADE_S = 0.02  # crossfade centred on each join: long enough to hide a click, short enough not to
+# smear the downbeat
 MAX_REPEATS = 8  # copies of a looped span when lengthening
+MAX_EDITS = 3  # single edits composed to reach a far target
 JOIN_WEIGHT = 0.25  # seconds of length error worth one unit of harmonic mismatch (1 - cosine) at a join
 MIN_BARS = 2  # fewer downbeats than this: nothing to cut on
 KEEP_HEAD_BARS = 1  # bars after the first downbeat that an edit leaves alone when it can
@@ -45,37 +46,71 @@ class FitPlan:
 
 def plan_fit(downbeats_s, duration_s: float, target_s: float, *, tolerance_s: float | None = None,
              bar_chroma: np.ndarray | None = None) -> FitPlan:
-    """Best single cut (to shorten) or looped span (to lengthen) on downbeats for `target_s`.
+    """Cuts (to shorten) or looped spans (to lengthen) on downbeats that bring the cue to `target_s`.
 
-    `tolerance_s` defaults to half the median bar, the error one bar-quantised edit can always reach.
-    `bar_chroma` (one row per downbeat) lets equally good lengths prefer joins between similar harmony.
+    One edit is chosen at a time (the best single cut or loop), and up to MAX_EDITS are composed when one
+    is not enough. `tolerance_s` defaults to half the median bar, the error one bar-quantised edit can
+    always reach. `bar_chroma` (one row per downbeat) lets equally good lengths prefer joins between similar
+    harmony.
     """
     downs = np.asarray(downbeats_s, np.float64)
     downs = downs[(downs > 0.0) & (downs < duration_s)]
     if tolerance_s is None:
         tolerance_s = 0.5 * float(np.median(np.diff(downs))) if len(downs) >= MIN_BARS else 0.0
-    identity = FitPlan([(0.0, duration_s)], target_s, duration_s, tolerance_s)
-    if len(downs) < MIN_BARS or abs(duration_s - target_s) <= 1e-9:
-        return identity
+    segments = [(0.0, float(duration_s))]
+    length = float(duration_s)
     mismatch = _mismatch(bar_chroma, len(downs))
+    for _ in range(MAX_EDITS):
+        if abs(length - target_s) <= tolerance_s:
+            break
+        current = map_times(downs, FitPlan(segments, target_s, length, tolerance_s))
+        current = current[(current > 0.0) & (current < length)]
+        if len(current) < MIN_BARS:
+            break
+        edit = _single_edit(current, length, target_s, mismatch if len(segments) == 1 else None)
+        new_length = sum(b - a for a, b in edit)
+        if abs(new_length - target_s) >= abs(length - target_s):
+            break
+        segments, length = _compose(segments, edit), new_length
+    return FitPlan(segments, target_s, length, tolerance_s)
+
+
+def _single_edit(downs: np.ndarray, duration_s: float, target_s: float,
+                 mismatch: np.ndarray | None) -> list[tuple[float, float]]:
+    """Segments (in this timeline) of the best single cut or loop."""
+    if mismatch is None or len(mismatch) != len(downs):
+        mismatch = np.zeros((len(downs), len(downs)))
     i, j = _spans(len(downs))  # span [downs[i], downs[j])
     span = downs[j] - downs[i]
     middle = POSITION_WEIGHT * np.abs((downs[i] + downs[j]) / 2 - duration_s / 2)
     if target_s < duration_s:
         error = (duration_s - span) - target_s
-        score = np.abs(error) + JOIN_WEIGHT * mismatch[i, j] + middle
-        best = int(np.argmin(score))
-        a, b = downs[i[best]], downs[j[best]]
-        plan = FitPlan([(0.0, a), (b, duration_s)], target_s, duration_s - (b - a), tolerance_s)
-    else:
-        repeats = np.arange(1, MAX_REPEATS + 1)
-        error = (duration_s + span[:, None] * repeats[None, :]) - target_s
-        score = np.abs(error) + (JOIN_WEIGHT * mismatch[j, i] + middle)[:, None] + REPEAT_WEIGHT * repeats[None, :]
-        pair, k = np.unravel_index(int(np.argmin(score)), score.shape)
-        a, b, copies = downs[i[pair]], downs[j[pair]], int(repeats[k])
-        segments = [(0.0, b)] + [(a, b)] * (copies - 1) + [(a, duration_s)]
-        plan = FitPlan(segments, target_s, duration_s + copies * (b - a), tolerance_s)
-    return plan if abs(plan.error_s) < abs(identity.error_s) else identity
+        best = int(np.argmin(np.abs(error) + JOIN_WEIGHT * mismatch[i, j] + middle))
+        a, b = float(downs[i[best]]), float(downs[j[best]])
+        return [(0.0, a), (b, duration_s)]
+    repeats = np.arange(1, MAX_REPEATS + 1)
+    error = (duration_s + span[:, None] * repeats[None, :]) - target_s
+    score = np.abs(error) + (JOIN_WEIGHT * mismatch[j, i] + middle)[:, None] + REPEAT_WEIGHT * repeats[None, :]
+    pair, k = np.unravel_index(int(np.argmin(score)), score.shape)
+    a, b, copies = float(downs[i[pair]]), float(downs[j[pair]]), int(repeats[k])
+    return [(0.0, b)] + [(a, b)] * (copies - 1) + [(a, duration_s)]
+
+
+def _compose(source: list[tuple[float, float]], edit: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Source segments of an edit made on the output of `source` (edit times are in that output)."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in edit:
+        offset = 0.0
+        for a, b in source:
+            seg_lo, seg_hi = max(lo, offset), min(hi, offset + (b - a))
+            if seg_hi - seg_lo > 1e-9:
+                piece = (a + seg_lo - offset, a + seg_hi - offset)
+                if out and abs(out[-1][1] - piece[0]) < 1e-9:
+                    out[-1] = (out[-1][0], piece[1])  # contiguous in the source: no join
+                else:
+                    out.append(piece)
+            offset += b - a
+    return out
 
 
 def _spans(count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +145,11 @@ def map_times(times_s, plan: FitPlan) -> np.ndarray:
 
 
 def render_fit(samples: np.ndarray, sample_rate: int, plan: FitPlan, crossfade_s: float = CROSSFADE_S) -> np.ndarray:
-    """The fitted audio: segments overlap-added with equal-power crossfades centred on each join."""
+    """The fitted audio: segments overlap-added with crossfades centred on each join.
+
+    Constant-gain (linear) fades: the two sides of a bar-line join are the same music a few bars apart,
+    largely correlated, where an equal-power fade would bump the level by up to 3 dB.
+    """
     data = np.asarray(samples, np.float32)
     two_d = data.ndim == 2
     data = data if two_d else data[:, None]
@@ -118,8 +157,8 @@ def render_fit(samples: np.ndarray, sample_rate: int, plan: FitPlan, crossfade_s
     total = sum(b - a for a, b in bounds)
     out = np.zeros((total, data.shape[1]), np.float32)
     half = max(int(crossfade_s * sample_rate / 2), 1)
-    ramp = np.linspace(0.0, np.pi / 2, 2 * half, dtype=np.float32)
-    fade_in, fade_out = np.sin(ramp)[:, None], np.cos(ramp)[:, None]
+    ramp = np.linspace(0.0, 1.0, 2 * half, dtype=np.float32)
+    fade_in, fade_out = ramp[:, None], 1.0 - ramp[:, None]
     position = 0
     for k, (a, b) in enumerate(bounds):
         pre = half if k > 0 else 0
