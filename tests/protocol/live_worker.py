@@ -15,7 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.link import Link
+from protocol.messages import Accepted, Failed, Progress, Result
 from worker.jobs import Job, JobFailed
+from worker.library.catalogue import KIND_TRACK, Library
 from worker.library.lock import WriteLock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +139,76 @@ def run_worker_until_exit(library: Path, *args: str, timeout: float = START_TIME
     cmd = [sys.executable, "-m", "worker.server", "--library", str(library), "--service", TOY_SERVICE, *args]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+REAL_SERVICE = "worker.service:Service"
+KILL_HEARTBEAT_S = 0.5
+
+
+@dataclass
+class KillPoint:
+    after_commits: int  # batch commits to wait for before the countdown starts (0: count from Accepted)
+    delay_s: float
+    committed_before: int  # ok tracks in the catalogue when this worker started
+    reported: int  # files the worker said were committed ("embed" progress) before it was killed
+    committed_after: int
+    finished: bool  # the index call returned before the kill
+    last_stage: str
+
+
+def index_then_kill(library: Path, music: Path, after_commits: int, delay_s: float) -> KillPoint:
+    """Start a real worker, ask it to index `music` and `kill -9` it `delay_s` after its `after_commits`-th
+    committed batch (or after Accepted): kill points relative to the work, so a slow machine moves them less."""
+    before = library_health(library)["ok"] if (library / "catalogue.sqlite").exists() else 0
+    worker = start_worker(library, "--encoder", "descriptor", "--progress-interval", "0", service=REAL_SERVICE)
+    reported, commits, finished, stage = 0, 0, False, ""
+    deadline: float | None = None
+    try:
+        with Link(worker.endpoint, heartbeat_s=KILL_HEARTBEAT_S) as link:
+            rid = link.submit("index", {"paths": [str(music)]})
+            give_up = time.monotonic() + START_TIMEOUT_S * 4
+            while not finished and (deadline is None or time.monotonic() < deadline):
+                assert time.monotonic() < give_up, f"indexing stalled:\n{worker.log()}"
+                for event in link.poll(rid):
+                    if isinstance(event, Accepted) and after_commits == 0:
+                        deadline = time.monotonic() + delay_s
+                    elif isinstance(event, Progress):
+                        stage = event.stage
+                        if event.stage == "embed":  # sent right after a batch commits: "done/total files"
+                            reported = int(event.message.split("/")[0])
+                            commits += 1
+                            if commits == after_commits:
+                                deadline = time.monotonic() + delay_s
+                    elif isinstance(event, Result):
+                        finished = True
+                    elif isinstance(event, Failed):
+                        raise RuntimeError(f"index failed: {event.message}\n{worker.log()}")
+                time.sleep(0.002)
+    finally:
+        worker.kill()
+        if worker.process.stdout is not None:
+            worker.process.stdout.close()
+    after = library_health(library)["ok"]
+    return KillPoint(after_commits, delay_s, before, reported, after, finished, stage)
+
+
+def library_health(library: Path) -> dict[str, int]:
+    """Open the catalogue the way a restarted worker would and check it: integrity, and every committed track
+    has its vectors (a batch is all or nothing)."""
+    lib = Library(library)
+    try:
+        with lib.transaction() as tx:
+            integrity = tx.execute("PRAGMA integrity_check").fetchone()[0]
+            bare = tx.execute(
+                "SELECT COUNT(*) FROM tracks t WHERE t.status = 'ok' AND NOT EXISTS "
+                "(SELECT 1 FROM segments s WHERE s.track_id = t.id AND s.kind = ?)",
+                (KIND_TRACK,),
+            ).fetchone()[0]
+            orphans = tx.execute(
+                "SELECT COUNT(*) FROM segments s WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.id = s.track_id)"
+            ).fetchone()[0]
+        counts = lib.counts()
+    finally:
+        lib.close()
+    assert integrity == "ok", integrity
+    return {"ok": counts.get("ok", 0), "vectors": counts["vectors"], "bare_tracks": bare, "orphan_segments": orphans}
