@@ -61,7 +61,13 @@ class ServerKeys:
 
 
 def create_key_pair(folder: str | os.PathLike[str], name: str) -> tuple[Path, Path]:
-    """Write NAME.key and NAME.key_secret into `folder`; returns (public file, secret file)."""
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    public, secret = zmq.auth.create_certificates(os.fspath(folder), name)
+    """Write NAME.key and NAME.key_secret (readable by its owner only) into `folder`; returns (public, secret).
+    Never overwrites: replacing a worker's key would lock every client out."""
+    target = Path(folder)
+    for existing in (target / f"{name}.key", target / f"{name}.key_secret"):
+        if existing.exists():
+            raise FileExistsError(f"{existing} exists; pick another name or remove it first")
+    target.mkdir(parents=True, exist_ok=True)
+    public, secret = zmq.auth.create_certificates(os.fspath(target), name)
+    os.chmod(secret, 0o600)
     return Path(public), Path(secret)

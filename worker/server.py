@@ -27,7 +27,7 @@ from typing import Any
 import zmq
 
 from protocol.codec import ProtocolError, decode, encode
-from protocol.curve import ServerKeys
+from protocol.curve import ServerKeys, create_key_pair
 from protocol.endpoints import default_endpoint, is_local
 from protocol.messages import (
     CLIENT_KINDS,
@@ -400,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--curve-secret-key", metavar="FILE", help="this worker's NAME.key_secret (CURVE)")
     parser.add_argument("--curve-public-keys", metavar="DIR", help="folder of client NAME.key files admitted")
     parser.add_argument(
+        "--create-keys", metavar="DIR", help="write a CURVE key pair NAME.key + NAME.key_secret into DIR and exit"
+    )
+    parser.add_argument("--key-name", default="worker", metavar="NAME", help="file name for --create-keys")
+    parser.add_argument(
         "--progress-interval",
         type=float,
         default=PROGRESS_INTERVAL_S,
@@ -416,6 +420,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.create_keys:
+        try:
+            public, secret = create_key_pair(args.create_keys, args.key_name)
+        except OSError as exc:
+            print(f"cuesteer-worker: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"public key (copy it to the other side): {public}\nsecret key (stays here, private): {secret}")
+        return 0
     library = settings.library_dir(args.library)
     endpoint = args.endpoint or default_endpoint(library)
     if bool(args.curve_secret_key) != bool(args.curve_public_keys):

@@ -104,3 +104,14 @@ def test_curve_options_are_checked_before_starting(keys: Keys, tmp_path: Path) -
         str(keys.admitted),
     )
     assert public_only.returncode == 2 and "no secret key" in public_only.stderr
+
+
+def test_create_keys_writes_a_private_secret_and_never_overwrites(tmp_path: Path) -> None:
+    made = run_worker_until_exit(tmp_path / "lib", "--create-keys", str(tmp_path / "keys"), "--key-name", "studio")
+    assert made.returncode == 0, made.stderr
+    secret = tmp_path / "keys" / "studio.key_secret"
+    assert (secret.stat().st_mode & 0o777) == 0o600
+    assert ClientKeys.load(secret, tmp_path / "keys" / "studio.key").public in secret.read_bytes()
+    before = secret.read_bytes()
+    again = run_worker_until_exit(tmp_path / "lib", "--create-keys", str(tmp_path / "keys"), "--key-name", "studio")
+    assert again.returncode == 1 and "exists" in again.stderr and secret.read_bytes() == before
