@@ -8,7 +8,8 @@
    unsteered generator would give) and how often the chosen one is nearer.
 3. Phrases: for each of "+ solo piano", "- drums", "fast", "slow", ≥ 50 prompts (the phrase plus a random
    context phrase, random seed); the share whose final MIDI honours the phrase, next to the share for the same
-   prompts without the phrase (the peer).
+   prompts without the phrase (the peer), and how many contexts contradict the phrase ("fast" + "calm": equal
+   weight and specificity, so the later phrase, the context, wins).
 
     python bench/generate_offline.py [--prompts 50] [--cues 3] [--seconds 30] [--encoder NAME]
 """
@@ -31,6 +32,7 @@ from worker.encoders.base import Encoder, unit  # noqa: E402
 from worker.encoders.registry import get_encoder  # noqa: E402
 from worker.generate.api import generate_cue, write_cue  # noqa: E402
 from worker.generate.base import GenerateRequest, as_phrases  # noqa: E402
+from worker.generate.symbolic.directives import constraints_from  # noqa: E402
 from worker.generate.symbolic.generator import SymbolicGenerator, candidate_plans, preview_arrangement  # noqa: E402
 from worker.generate.symbolic.midi import DRUM_CHANNEL, previews_to_midi, to_midi  # noqa: E402
 from worker.generate.symbolic.render import render  # noqa: E402
@@ -63,22 +65,37 @@ def honours(phrase: str, midi: mido.MidiFile) -> bool:
     raise ValueError(phrase)
 
 
+def contradicted(phrase: str, context: str) -> bool:
+    """Whether the context phrase on its own asks for the opposite (e.g. "fast" with "calm")."""
+    found = constraints_from(as_phrases([context])) if context else None
+    if found is None:
+        return False
+    if phrase == "+solo piano":
+        return bool(found.solo) or found.drums is True
+    if phrase == "-drums":
+        return found.drums is True
+    if phrase == "fast":
+        return found.tempo is not None and found.tempo[0] < FAST_MIN_BPM
+    return found.tempo is not None and found.tempo[1] > SLOW_MAX_BPM
+
+
 def phrase_shares(prompts: int, rng: np.random.Generator) -> None:
     composer = SymbolicGenerator(encoder=None)
     print(f"\n3. phrases honoured by the final MIDI ({prompts} prompts each; context = a random phrase)")
-    print(f"   {'phrase':<13} {'with phrase':>11} {'without (peer)':>15}")
+    print(f"   {'phrase':<13} {'with phrase':>11} {'without (peer)':>15} {'contradicting context':>22}")
     for phrase in PHRASES:
-        hits = peers = 0
+        hits = peers = conflicts = 0
         for _ in range(prompts):
             context = str(rng.choice(CONTEXTS))
             seed = int(rng.integers(1 << 31))
+            conflicts += contradicted(phrase, context)
             with_phrase = [phrase] + ([context] if context else [])
             for phrases, counter in ((with_phrase, "hit"), ([context] if context else [], "peer")):
                 request = GenerateRequest(seconds=PHRASE_SECONDS, seed=seed, phrases=as_phrases(phrases))
                 ok = honours(phrase, to_midi(composer.compose(request).arrangement))
                 hits += ok and counter == "hit"
                 peers += ok and counter == "peer"
-        print(f"   {phrase:<13} {hits / prompts:>11.0%} {peers / prompts:>15.0%}")
+        print(f"   {phrase:<13} {hits / prompts:>11.0%} {peers / prompts:>15.0%} {conflicts:>22d}")
 
 
 def corpus_seeds(encoder: Encoder, count: int, rng: np.random.Generator) -> list[np.ndarray] | None:

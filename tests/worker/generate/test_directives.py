@@ -88,3 +88,11 @@ def test_request_validation() -> None:
         GenerateRequest(seconds=0.0)
     with pytest.raises(GenerateError, match=r"\(m, d\)"):
         GenerateRequest(seconds=5.0, seeds=np.zeros(8))
+
+
+def test_conflicts_go_to_the_stronger_then_more_specific_phrase() -> None:
+    assert constraints_from(as_phrases(["-drums", "+energetic drums"])).drums is False
+    assert constraints_from(as_phrases(["+energetic drums", "-drums"])).drums is False
+    assert constraints_from(as_phrases(["-drums:0.5", "+energetic drums"])).drums is True
+    assert constraints_from(as_phrases(["fast", "calm"])).tempo == SLOW_TEMPO  # equal: the later one
+    assert constraints_from(as_phrases(["fast:2", "calm"])).tempo == FAST_TEMPO

@@ -86,9 +86,11 @@ class Constraints:
 
 
 def constraints_from(phrases: Sequence[Phrase]) -> Constraints:
-    """Read every phrase; later phrases override earlier ones where they conflict."""
+    """Read every phrase. Where phrases conflict ("-drums" and "+energetic drums", "fast" and "calm") the
+    stronger one wins, then the more specific one (fewer words: "-drums" is a directive, "energetic drums" a
+    description), then the later one."""
     found = Constraints()
-    for phrase in phrases:
+    for phrase in sorted(phrases, key=lambda p: (abs(p.weight), -len(p.text.split()))):  # stable: order kept
         _apply(found, phrase.text.lower(), phrase.weight > 0)
     return found
 
