@@ -171,8 +171,7 @@ class Service:
 
         with self._writing():
             try:
-                checkpoint = priors.train_library_prior(self.library, job=job, steps=steps or priors.TRAIN_STEPS,
-                                                        seed=seed)
+                checkpoint = priors.train_library_prior(self.library, job=job, steps=steps, seed=seed)
             except ValueError as exc:
                 raise JobFailed(str(exc)) from exc
         return {"path": str(priors.prior_path(self.library)), "steps": checkpoint.trained_steps,

@@ -20,9 +20,9 @@ from worker.prior.training import train_prior
 
 PRIOR_DIR = "priors"
 # A library-sized default: enough steps for a few thousand tracks in a minute or two on 2 cores.
-TRAIN_STEPS = 1500
+TRAIN_STEPS = 1000
 TRAIN_BATCH = 256
-TRAIN_WIDTH = 512
+TRAIN_WIDTH = 256
 TRAIN_DEPTH = 4
 STALE_GROWTH = 1.25  # retrain once the library holds 25 % more vectors than the prior saw
 
@@ -49,9 +49,10 @@ def load_prior(library: Library) -> tuple[PriorCheckpoint | None, str | None]:
     return (checkpoint if reason is None else None), reason
 
 
-def train_library_prior(library: Library, *, job: Job | None = None, steps: int = TRAIN_STEPS, seed: int = 0,
-                        width: int = TRAIN_WIDTH, depth: int = TRAIN_DEPTH) -> PriorCheckpoint:
+def train_library_prior(library: Library, *, job: Job | None = None, steps: int | None = None, seed: int = 0,
+                        width: int | None = None, depth: int | None = None) -> PriorCheckpoint:
     """Train the unconditional prior on the library's window vectors and store it atomically."""
+    steps, width, depth = steps or TRAIN_STEPS, width or TRAIN_WIDTH, depth or TRAIN_DEPTH
     enc = library.encoder
     if enc is None:
         raise ValueError("the library is empty: index music first")
