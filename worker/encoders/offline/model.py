@@ -1,0 +1,119 @@
+"""The trainable parts: an audio tower (log-mel CNN + tempo branch) and a text projection over frozen MiniLM.
+
+Kept small (≈1M parameters, ≈0.1 GFLOP per 10-s window) so indexing on a laptop CPU runs hundreds of times
+faster than real time. Weights travel as one `.pt` file holding the config and the state dict.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from worker.encoders.offline import features
+
+TEXT_DIM = 384  # all-MiniLM-L6-v2 sentence embeddings
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    widths: tuple[int, ...] = (24, 48, 96, 192)
+    rhythm_hidden: int = 64
+    embed_dim: int = 256
+    text_hidden: int = 512
+    dropout: float = 0.1
+
+
+def _block(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+    )
+
+
+class AudioTower(nn.Module):
+    """log-mel (B, M, T) → unit (B, embed_dim): conv blocks with 2×2 pooling, mean+max over time."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        w = cfg.widths
+        self.norm = nn.BatchNorm2d(1)
+        self.stem = nn.Sequential(nn.Conv2d(1, w[0], 5, stride=2, padding=2, bias=False),
+                                  nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True))
+        self.blocks = nn.ModuleList(_block(a, b) for a, b in zip(w[:-1], w[1:], strict=True))
+        n_rhythm = len(features.RHYTHM_BANDS) * len(features.TEMPO_BPM)
+        self.rhythm = nn.Sequential(nn.Linear(n_rhythm, cfg.rhythm_hidden), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(cfg.dropout),
+                                  nn.Linear(2 * w[-1] + cfg.rhythm_hidden, cfg.embed_dim))
+
+    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+        x = self.norm(logmel.unsqueeze(1))
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(nn.functional.max_pool2d(x, 2, ceil_mode=True))
+        x = x.mean(dim=2)  # pool frequency → (B, C, T)
+        pooled = torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
+        r = self.rhythm(features.rhythm(logmel))
+        return nn.functional.normalize(self.head(torch.cat([pooled, r], dim=1)), dim=-1)
+
+
+class TextProjection(nn.Module):
+    """Frozen MiniLM sentence vectors (B, 384) → unit (B, embed_dim), residual over a linear map."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.linear = nn.Linear(TEXT_DIM, cfg.embed_dim)
+        self.mlp = nn.Sequential(nn.Linear(TEXT_DIM, cfg.text_hidden), nn.GELU(), nn.Dropout(cfg.dropout),
+                                 nn.Linear(cfg.text_hidden, cfg.embed_dim))
+
+    def forward(self, sentence: torch.Tensor) -> torch.Tensor:
+        return nn.functional.normalize(self.linear(sentence) + self.mlp(sentence), dim=-1)
+
+
+class OfflineModel(nn.Module):
+    def __init__(self, cfg: ModelConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg or ModelConfig()
+        self.audio = AudioTower(self.cfg)
+        self.text = TextProjection(self.cfg)
+        self.log_scale = nn.Parameter(torch.tensor(2.66))  # learned inverse temperature, exp(2.66) ≈ 1/0.07
+
+    def embed_waves(self, waves: torch.Tensor) -> torch.Tensor:
+        return self.audio(features.log_mel(waves))
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def weights_blob(model: OfflineModel, meta: dict[str, object]) -> dict[str, object]:
+    """What a weights file holds: config, state dict (float16 to halve the file) and free-form metadata."""
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    return {"config": asdict(model.cfg), "state": state, "meta": dict(meta)}
+
+
+def save_weights(blob: dict[str, object], path: Path) -> None:
+    """Atomic write of a weights blob."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(blob, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_weights(path: Path) -> tuple[OfflineModel, dict[str, object]]:
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    cfg = blob["config"]
+    cfg["widths"] = tuple(cfg["widths"])
+    model = OfflineModel(ModelConfig(**cfg))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()})
+    model.eval()
+    return model, dict(blob.get("meta", {}))

@@ -1,0 +1,147 @@
+"""Build and cache the training/evaluation sets as shards of log-mel views + exact tokens + captions.
+
+Shards are deterministic functions of (seed, split, index), cached under ~/.cache/cuesteer/offline-train/, so
+an interrupted build resumes and a rerun with the same seed reuses them. Evaluation shards keep their audio
+(int16) so benchmarks can run the whole encoder on them; whole source pieces never cross splits.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from worker.encoders.offline import features
+from worker.encoders.offline.train.attributes import clip_tokens
+from worker.encoders.offline.train.augment import augment
+from worker.encoders.offline.train.captions import sample_captions
+from worker.encoders.offline.train.clip import Clip
+from worker.encoders.offline.train.compose import compose
+from worker.encoders.offline.train.midi_slices import load_piece, slice_piece
+from worker.encoders.offline.train.render import render_clips, soundfonts
+
+CLIP_S = 8.0
+CLIPS_PER_SHARD = 32
+VIEWS = 2  # view 0: light (gain + EQ), view 1: full augmentation chain
+CAPTIONS_PER_CLIP = 9
+MIDI_SHARE = 0.3  # fraction of clips cut from real MIDI pieces when any are available
+EVAL_EVERY = 5  # every 5th MIDI piece (sorted by name) is held out
+SILENT_RMS = 1e-3
+GEN_EVAL_OFFSET = 10_000_000  # generated eval pieces use seeds from here: disjoint from training pieces
+
+
+def default_cache_dir() -> Path:
+    default = Path.home() / ".cache" / "cuesteer" / "offline-train"
+    return Path(os.environ.get("CUESTEER_OFFLINE_CACHE", default))
+
+
+def midi_files() -> list[Path]:
+    """Real MIDI pieces from the corpus set `midi` (`fetch.sh midi`), if downloaded."""
+    root = Path(os.environ.get("CUESTEER_CORPUS", Path.home() / ".cache" / "cuesteer-corpus")) / "midi"
+    return sorted(root.rglob("*.mid")) if root.exists() else []
+
+
+def split_pieces(paths: list[Path]) -> dict[str, list[Path]]:
+    return {"train": [p for i, p in enumerate(paths) if i % EVAL_EVERY],
+            "eval": [p for i, p in enumerate(paths) if not i % EVAL_EVERY]}
+
+
+def make_clips(split: str, index: int, seed: int, pieces: list[Path]) -> list[Clip]:
+    rng = np.random.default_rng([seed, index, split == "eval"])
+    base = (GEN_EVAL_OFFSET if split == "eval" else 0) + seed * 1_000_003 + index * CLIPS_PER_SHARD
+    clips: list[Clip] = []
+    loaded: dict[Path, object] = {}
+    for k in range(CLIPS_PER_SHARD):
+        clip = None
+        if pieces and rng.random() < MIDI_SHARE:
+            path = pieces[int(rng.integers(len(pieces)))]
+            try:
+                pm = loaded.setdefault(path, load_piece(path))
+                clip = slice_piece(pm, f"midi-{path.stem}", CLIP_S, rng)
+            except Exception:  # real-world MIDI is often malformed: fall back to a generated piece
+                clip = None
+        clips.append(clip or compose(base + k, CLIP_S))
+    return clips
+
+
+def light(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return (wave / (np.abs(wave).max() + 1e-9) * 10 ** (rng.uniform(-20, 0) / 20)).astype(np.float32)
+
+
+def make_shard(split: str, index: int, seed: int, pieces: list[Path]) -> dict[str, object]:
+    """Render, augment and featurise one shard (pure apart from the FluidSynth subprocess)."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng([seed, index, 7, split == "eval"])
+    clips = make_clips(split, index, seed, pieces)
+    fonts = soundfonts()
+    font = fonts[0] if rng.random() < 0.75 or len(fonts) == 1 else fonts[1]
+    waves = render_clips(clips, font, rng)
+    keep = [i for i, w in enumerate(waves) if float(np.sqrt((w**2).mean())) > SILENT_RMS]
+    views = [[light(waves[i], rng), augment(waves[i], rng)] for i in keep]
+    flat = torch.from_numpy(np.stack([v for pair in views for v in pair]))
+    with torch.no_grad():
+        mel = features.log_mel(flat).reshape(len(keep), VIEWS, features.N_MELS, -1)
+    tokens = [sorted(clip_tokens(clips[i])) for i in keep]
+    captions = [[(text, sorted(t)) for text, t in sample_captions(set(tok), rng, CAPTIONS_PER_CLIP)]
+                for tok in tokens]
+    shard: dict[str, object] = {"mel": mel.half(), "tokens": tokens, "captions": captions,
+                                "sources": [clips[i].source for i in keep],
+                                "bpm": [float(clips[i].bpm) for i in keep], "font": font.name}
+    if split == "eval":
+        pcm = np.stack([v for pair in views for v in pair]) * 32767
+        shard["audio"] = torch.from_numpy(pcm.astype(np.int16))
+    return shard
+
+
+def save_shard(shard: dict[str, object], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    torch.save(shard, tmp)
+    os.replace(tmp, path)
+
+
+def _build_one(args: tuple[str, int, int, list[Path], Path]) -> Path:
+    split, index, seed, pieces, path = args
+    if not path.exists():
+        save_shard(make_shard(split, index, seed, pieces), path)
+    return path
+
+
+def build(cache_dir: Path, split: str, n_shards: int, seed: int, workers: int = 2,
+          progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """Ensure shards 0..n_shards-1 of a split exist in the cache; returns their paths in order."""
+    pieces = split_pieces(midi_files())[split]
+    root = cache_dir / f"seed{seed}"
+    jobs = [(split, i, seed, pieces, root / f"{split}-{i:05d}.pt") for i in range(n_shards)]
+    done = 0
+    if workers <= 1:
+        for job in jobs:
+            _build_one(job)
+            done += 1
+            if progress:
+                progress(done, n_shards)
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            for _ in pool.map(_build_one, jobs):
+                done += 1
+                if progress:
+                    progress(done, n_shards)
+    return [job[-1] for job in jobs]
+
+
+def load_shards(paths: list[Path]) -> dict[str, object]:
+    """Concatenate shards into one set (mel tensor, per-clip lists)."""
+    shards = [torch.load(p, weights_only=False) for p in paths]
+    t = min(s["mel"].shape[-1] for s in shards)
+    out: dict[str, object] = {"mel": torch.cat([s["mel"][..., :t] for s in shards])}
+    for key in ("tokens", "captions", "sources", "bpm"):
+        out[key] = [x for s in shards for x in s[key]]
+    if all("audio" in s for s in shards):
+        out["audio"] = torch.cat([s["audio"] for s in shards])
+    return out
