@@ -59,6 +59,8 @@ def test_stems_sum_to_the_mix_and_share_length_and_start(drums_cue: GeneratedCue
     total = np.sum([s.astype(np.float64) for s in cue.stems.values()], axis=0)
     assert np.array_equal(total, cue.mix.astype(np.float64))
     assert 0.5 < np.abs(cue.mix).max() < 1.0
+    assert cue.metadata["candidates"] == CANDIDATES and len(cue.metadata["candidate_scores"]) == CANDIDATES
+    assert cue.metadata["chosen"] == int(np.argmax(cue.metadata["candidate_scores"]))
 
 
 def test_midi_beats_match_the_tempo_map(drums_cue: GeneratedCue, tmp_path: Path) -> None:
@@ -115,8 +117,8 @@ def test_same_seed_identical_files_other_seed_different(encoder: DescriptorEncod
     assert [p.name for p in first] == [p.name for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
-    other = generate_cue("symbolic", encoder=encoder, seeds=seeds, phrases=["+drums", "pop"], seconds=SECONDS,
-                         seed=12, candidates=CANDIDATES)
+    other = generate_cue("symbolic", encoder=None, seeds=None, phrases=["+drums", "pop"], seconds=SECONDS,
+                         seed=12)
     assert other.mix.shape == drums_cue.mix.shape and not np.array_equal(other.mix, drums_cue.mix)
 
 
@@ -148,12 +150,11 @@ def test_steering_picks_the_candidate_nearest_the_seeds(encoder: DescriptorEncod
     assert np.linalg.matrix_rank(embeddings) == CANDIDATES  # distinct candidates
     target = CANDIDATES - 2
     seeds = embeddings[target : target + 1]
-    cue = generator.generate(GenerateRequest(seconds=2.0, seed=21, seeds=seeds))
-    assert cue.metadata["chosen"] == target
-    pushed = generator.generate(GenerateRequest(seconds=2.0, seed=21, seeds=seeds,
-                                                phrases=(Phrase("that", -3.0, embeddings[target]),)))
+    assert generator.compose(GenerateRequest(seconds=2.0, seed=21, seeds=seeds)).chosen == target
+    pushed = generator.compose(GenerateRequest(seconds=2.0, seed=21, seeds=seeds,
+                                               phrases=(Phrase("that", -3.0, embeddings[target]),)))
     expected = np.argmax(-2.0 * (embeddings @ embeddings[target]))
-    assert pushed.metadata["chosen"] == expected != target
+    assert pushed.chosen == expected != target
 
 
 def test_ending_resolves_on_the_tonic_and_loop_leads_back() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ PREVIEW_GAP_SECONDS = 1.5  # silence between previews in a shared render: releas
 MIN_PREVIEW_RATE = 16_000  # previews render at the encoder's rate (cost grows with the rate), never below this
 TAIL_SECONDS = 3.0  # rendered after the last bar: releases (folded onto the start for loops)
 MICROSECONDS = 1e6
+PREVIEW_CACHE_SIZE = 4096  # preview embeddings remembered per encoder (a few MB)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class SymbolicGenerator(Generator):
     soundfont: Path = SOUNDFONT
     name: str = NAME
     licence: str = LICENCE
+    _preview_cache: dict[tuple[str, str, float, str], dict[CuePlan, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False)
 
     def generate(self, request: GenerateRequest, *, job: Job | None = None) -> GeneratedCue:
         job = job or Job()
@@ -97,10 +100,23 @@ class SymbolicGenerator(Generator):
         return given + [(v, p.weight) for v, p in zip(vectors, missing, strict=True)]
 
     def embed_previews(self, plans: Sequence[CuePlan], job: Job) -> np.ndarray:
-        """One embedding per candidate, from a short render of its section A. The previews are laid end to end
-        in PARALLEL files, so the renderer starts only a couple of times for all candidates."""
+        """One embedding per candidate, from a short render of its section A. Embeddings are remembered per
+        plan, so steering the same query again (other phrases, other seeds) renders nothing new."""
         assert self.encoder is not None
-        job.progress("preview", 0.1, f"rendering {len(plans)} candidate previews")
+        key = (self.encoder.id, self.encoder.version, self.preview_seconds, str(self.soundfont))
+        cache = self._preview_cache.setdefault(key, {})
+        missing = list(dict.fromkeys(p for p in plans if p not in cache))
+        if missing:
+            job.progress("preview", 0.1, f"rendering {len(missing)} candidate previews")
+            for plan, vector in zip(missing, self._embed_new_previews(missing, job), strict=True):
+                cache[plan] = vector
+            while len(cache) > PREVIEW_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+        return np.stack([cache[p] for p in plans])
+
+    def _embed_new_previews(self, plans: Sequence[CuePlan], job: Job) -> np.ndarray:
+        """The previews are laid end to end in PARALLEL files, so the renderer starts only a couple of times."""
+        assert self.encoder is not None
         rate = min(max(self.encoder.sample_rate, MIN_PREVIEW_RATE), self.sample_rate)
         previews = [preview_arrangement(p, self.preview_seconds) for p in plans]
         groups = [previews[i::PARALLEL] for i in range(min(PARALLEL, len(previews)))]
