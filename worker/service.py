@@ -45,6 +45,8 @@ class Service:
         "embed": INTERACTIVE,
         "index": HEAVY,
         "train_prior": HEAVY,
+        "analyze": INTERACTIVE,
+        "export": HEAVY,
     }
 
     def __init__(self, library_dir: str | os.PathLike[str] | None = None, encoder: str | None = None, *,
@@ -222,6 +224,39 @@ class Service:
         order = np.argsort(-(np.array([h.fused for h in hits]) * np.exp(-NEGATIVE_DEMOTION * penalty)),
                            kind="stable")
         return [hits[i] for i in order]
+
+    def analyze(self, *, job: Job, path: str) -> dict:
+        """Tempo, beats, downbeats, key, loudness of one file (cached in the catalogue for library tracks)."""
+        import json
+
+        from worker.analysis.api import analyze_file
+
+        row = self.library.track_by_path(str(Path(path).expanduser().absolute()))
+        if row is not None:
+            with self.library.transaction() as tx:
+                cached = tx.execute("SELECT json FROM analysis WHERE track_id = ?", (row["id"],)).fetchone()
+            if cached:
+                return json.loads(cached[0])
+        try:
+            result = analyze_file(path, job=job)
+        except DecodeError as exc:
+            raise JobFailed(f"{path}: {exc}") from exc
+        if row is not None:
+            from worker.library.catalogue import now
+
+            with self.library.transaction() as tx:
+                tx.execute("INSERT OR REPLACE INTO analysis(track_id, json, updated) VALUES(?, ?, ?)",
+                           (row["id"], json.dumps(result), now()))
+        return result
+
+    def export(self, *, job: Job, path: str, out_dir: str, **options) -> dict:
+        """Hand-off files for one cue (WAV/BWF, stems, MIDI tempo map, markers), written atomically in out_dir."""
+        from worker.export.api import export_cue
+
+        try:
+            return export_cue(path, out_dir, job=job, **options)
+        except (DecodeError, FileExistsError, ValueError, OSError) as exc:
+            raise JobFailed(str(exc)) from exc
 
     def embed(self, *, job: Job, texts: list[str] | None = None, audio: list[str] | None = None,
               images: list[str] | None = None, encoder: str | None = None) -> dict:

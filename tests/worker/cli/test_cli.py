@@ -99,3 +99,21 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(indexed) -> N
         holder.kill()
         holder.wait()
     assert cli("index", str(music), "--library", str(lib)).returncode == 0  # a dead holder's lock is free
+
+
+def test_analyze_json_contract_and_export_files(tmp_path: Path) -> None:
+    song = write(tmp_path / "beat.wav", clicks(12.0, 120) + tone(12.0, 22050, 220.0) * 0.3)
+    out = cli("analyze", str(song), "--json", "--library", str(tmp_path / "lib"))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert {"tempo_bpm", "beats_s", "downbeats_s", "key", "loudness_lufs"} <= set(doc)
+    assert abs(doc["tempo_bpm"] - 120) < 3
+    target = tmp_path / "out"
+    out = cli("export", str(song), "--midi", "--markers", "csv", "--out", str(target), "--json",
+              "--library", str(tmp_path / "lib"))
+    assert out.returncode == 0, out.stderr
+    files = [Path(f) for f in json.loads(out.stdout)["files"]]
+    assert files and all(f.exists() and target in f.parents for f in files)
+    assert {f.suffix for f in files} >= {".wav", ".mid", ".csv"}
+    again = cli("export", str(song), "--midi", "--out", str(target), "--library", str(tmp_path / "lib"))
+    assert again.returncode == 1 and "force" in again.stderr  # never overwrites without --force
