@@ -12,9 +12,9 @@ import numpy as np
 
 METERS = (4, 3)  # beats per bar tried, in order of preference
 METER_MARGIN = 0.15  # a later meter must beat an earlier one by this (cue std units) to win
-LOW_WEIGHT = 1.0
-HARMONIC_WEIGHT = 1.0
-FLUX_WEIGHT = 0.5
+LOW_WEIGHT = 0.5
+HARMONIC_WEIGHT = 2.0  # chord changes are the most reliable bar-line cue on our renders
+FLUX_WEIGHT = 0.0  # every beat has onsets: adds noise, not phase (kept for experiments)
 PEAK_FRAMES = 2  # cue = max of the onset envelope within this many frames of the beat
 
 
