@@ -468,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever()
     finally:
         info_file.unlink(missing_ok=True)
+        if server.endpoint.startswith("ipc://"):  # a file left by a kill -9 is harmless: the next bind replaces it
+            Path(server.endpoint.removeprefix("ipc://")).unlink(missing_ok=True)
         _close(service)
     return 0
 

@@ -239,7 +239,7 @@ def test_default_endpoint_is_ipc_in_the_library_and_sigterm_stops_cleanly(tmp_pa
             pass
         assert worker.terminate() == 0
         assert list(events)[-1] == Failed("cancelled", "cancelled")  # the running job reached a checkpoint
-    assert not (library / "worker.json").exists()
+    assert not (library / "worker.json").exists() and not (library / "worker.sock").exists()
     assert "stopped" in worker.log()
     with running_worker(library, endpoint="") as again:  # lock released, socket file reusable
         assert again.endpoint == worker.endpoint

@@ -21,11 +21,11 @@ CALL_TIMEOUT_S = 60.0
 
 
 def add_music(folder: Path, first: int, count: int) -> list[Path]:
-    """`count` short, distinct tracks: a tone over clicks at their own pitch and tempo."""
+    """`count` short tracks with distinct bytes (a duplicate would be listed, not indexed)."""
     return [
         write(
             folder / f"track{i:03d}.wav",
-            (tone(1.0, 22050, 110.0 * (1 + i % 9)) + clicks(1.0, 70 + i)).astype(np.float32),
+            (tone(1.0, 22050, 110.0 * (1 + i % 9), noise=0.01, seed=i) + clicks(1.0, 70 + i)).astype(np.float32),
         )
         for i in range(first, first + count)
     ]
