@@ -47,6 +47,7 @@ class Service:
         "train_prior": HEAVY,
         "analyze": INTERACTIVE,
         "export": HEAVY,
+        "generate": HEAVY,
     }
 
     def __init__(self, library_dir: str | os.PathLike[str] | None = None, encoder: str | None = None, *,
@@ -257,6 +258,37 @@ class Service:
             return export_cue(path, out_dir, job=job, **options)
         except (DecodeError, FileExistsError, ValueError, OSError) as exc:
             raise JobFailed(str(exc)) from exc
+
+    def generate(self, *, job: Job, out_dir: str, text: str | None = None, images: list[str] | None = None,
+                 steer: list | None = None, seconds: float | None = 30.0, bars: int | None = None,
+                 backend: str = "symbolic", seed: int | None = None, loop: bool = False, name: str | None = None,
+                 force: bool = False, seeds: int = 8) -> dict:
+        """New music in the query's direction: seeds from the library's prior (when it has one) steer the choice."""
+        from worker.generate.api import LICENCES, generate_cue, write_cue
+
+        try:
+            phrases = phrases_from(steer or [])
+        except SteerError as exc:
+            raise JobFailed(str(exc)) from exc
+        seed = int(seed) if seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
+        if text:
+            phrases.insert(0, Phrase(text, 1.0))
+        encoder, seed_vectors = None, None
+        try:
+            if self.library.encoder is not None:
+                encoder = self._query_encoder()
+                query, _ = self._query_vector(encoder, text=None, like=None, like_at=None, images=images)
+                if encoder.has_text or query is not None:
+                    directions, strengths = self._phrase_vectors(encoder, phrases if encoder.has_text else [])
+                    seed_vectors, _ = self._seeds(job, "prior", query, directions, strengths, seeds, seed, None)
+            cue = generate_cue(backend, encoder=encoder, seeds=seed_vectors, phrases=[p.to_list() for p in phrases],
+                               seconds=seconds, bars=bars, seed=seed, loop=loop, job=job)
+            files = write_cue(cue, out_dir, name=name or f"cue-{backend}-{seed}", force=force)
+        except (LibraryError, EncoderError, ValueError) as exc:
+            raise JobFailed(str(exc)) from exc
+        return {"files": [str(f) for f in files], "seed": seed, "backend": backend, "seconds": cue.seconds,
+                "tempo_bpm": cue.tempo_bpm, "key": cue.key, "licence": LICENCES.get(backend, cue.licence),
+                "steered_by_seeds": seed_vectors is not None}
 
     def embed(self, *, job: Job, texts: list[str] | None = None, audio: list[str] | None = None,
               images: list[str] | None = None, encoder: str | None = None) -> dict:

@@ -28,10 +28,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def join_signed_values(argv: Sequence[str]) -> list[str]:
+    """`--steer -vocals:0.5` → `--steer=-vocals:0.5`: argparse would read the phrase as an option."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        if items[i] == "--steer" and i + 1 < len(items) and items[i + 1].startswith("-"):
+            out.append(f"--steer={items[i + 1]}")
+            i += 2
+            continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_signed_values(sys.argv[1:] if argv is None else argv))
     runner: Runner
     if args.connect:
         runner = RemoteRunner(args.connect)

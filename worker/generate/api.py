@@ -27,6 +27,12 @@ def _musicgen(encoder: Encoder | None, **options: Any) -> Generator:
     return MusicGenGenerator(encoder, **options)
 
 
+def _musicgen_melody(encoder: Encoder | None, **options: Any) -> Generator:
+    from worker.generate.musicgen_melody import MusicGenMelodyGenerator
+
+    return MusicGenMelodyGenerator(encoder, **options)
+
+
 def _musicldm(encoder: Encoder | None, **options: Any) -> Generator:
     from worker.generate.musicldm import MusicLDMGenerator
 
@@ -34,11 +40,12 @@ def _musicldm(encoder: Encoder | None, **options: Any) -> Generator:
 
 
 BACKENDS: dict[str, Callable[..., Generator]] = {"symbolic": _symbolic, "musicgen": _musicgen,
-                                                 "musicldm": _musicldm}
+                                                 "musicgen-melody": _musicgen_melody, "musicldm": _musicldm}
 # Shown where the user picks a back-end (kept here so listing them imports no model code).
 LICENCES: dict[str, str] = {
     "symbolic": "free to use: our own arranger, rendered with the FluidR3_GM soundfont (MIT licence)",
     "musicgen": "MusicGen weights (Meta): CC-BY-NC 4.0 — non-commercial use only",
+    "musicgen-melody": "MusicGen weights (Meta): CC-BY-NC 4.0 — non-commercial use only",
     "musicldm": "MusicLDM weights: CC-BY-NC-SA 4.0 — non-commercial use, share alike",
 }
 
@@ -54,10 +61,10 @@ def generate_cue(backend: str, *, encoder: Encoder | None, seeds: np.ndarray | N
                  phrases: Iterable[Phrase | str | tuple[str, float]] | None, seconds: float | None, seed: int,
                  loop: bool = False, job: Job | None = None, bars: int | None = None,
                  generator: Generator | None = None, **options: Any) -> GeneratedCue:
-    """A cue from `backend` ("symbolic", "musicgen", "musicldm"): `seeds` are (m, d) embeddings in the
-    encoder's space (e.g. sampled from the prior), phrases steer ("+solo piano", "-drums:0.5"), the length is
-    `seconds` or `bars`, and `seed` makes it reproducible. `generator` reuses a loaded back-end; otherwise one
-    is built with `options` as constructor arguments."""
+    """A cue from `backend` (see BACKENDS): `seeds` are (m, d) embeddings in the encoder's space (e.g. sampled
+    from the prior), phrases steer ("+solo piano", "-drums:0.5"), the length is `seconds` or `bars`, and `seed`
+    makes it reproducible. `generator` reuses a loaded back-end; otherwise one is built with `options` as
+    constructor arguments."""
     request = GenerateRequest(seeds=None if seeds is None else np.asarray(seeds, np.float32),
                               phrases=as_phrases(phrases), seconds=seconds, bars=bars, seed=int(seed), loop=loop)
     if generator is None:

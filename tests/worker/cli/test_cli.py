@@ -117,3 +117,13 @@ def test_analyze_json_contract_and_export_files(tmp_path: Path) -> None:
     assert {f.suffix for f in files} >= {".wav", ".mid", ".csv"}
     again = cli("export", str(song), "--midi", "--out", str(target), "--library", str(tmp_path / "lib"))
     assert again.returncode == 1 and "force" in again.stderr  # never overwrites without --force
+
+
+def test_generate_honours_signed_phrases_written_with_a_leading_dash(tmp_path: Path) -> None:
+    out = cli("generate", "--steer", "+solo piano:0.8", "--steer", "-drums:0.6", "--seconds", "6", "--seed", "3",
+              "--out", str(tmp_path / "cue"), "--json", "--library", str(tmp_path / "lib"))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    names = [Path(f).name for f in doc["files"]]
+    assert doc["seed"] == 3 and any(n.endswith("-mix.wav") for n in names) and any(n.endswith(".mid") for n in names)
+    assert not any("drum" in n for n in names) and any("piano" in n for n in names)

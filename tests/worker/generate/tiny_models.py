@@ -62,6 +62,31 @@ def tiny_musicgen(seed: int = SEED) -> tuple[Any, Any]:
     return model, MusicgenProcessor(feature_extractor=extractor, tokenizer=tokenizer)
 
 
+def tiny_musicgen_melody(seed: int = SEED) -> tuple[Any, Any]:
+    """(MusicgenMelodyForConditionalGeneration, T5Tokenizer): the tiny MusicGen's parts with a chroma input."""
+    from transformers import MusicgenMelodyConfig, MusicgenMelodyDecoderConfig, MusicgenMelodyForConditionalGeneration
+
+    model, processor = tiny_musicgen(seed)
+    config = model.config
+    decoder = MusicgenMelodyDecoderConfig(vocab_size=MUSICGEN_CODEBOOK, hidden_size=16, num_hidden_layers=1,
+                                          num_attention_heads=2, ffn_dim=32, num_codebooks=config.decoder.num_codebooks,
+                                          max_position_embeddings=1024, audio_channels=1,
+                                          pad_token_id=MUSICGEN_CODEBOOK, bos_token_id=MUSICGEN_CODEBOOK)
+    melody_config = MusicgenMelodyConfig(text_encoder=config.text_encoder.to_dict(),
+                                         audio_encoder=config.audio_encoder.to_dict(), decoder=decoder.to_dict(),
+                                         num_chroma=12, chroma_length=MELODY_CHROMA_LENGTH)
+    torch.manual_seed(seed)
+    melody = MusicgenMelodyForConditionalGeneration(melody_config).eval()
+    with torch.no_grad():
+        for layer in melody.audio_encoder.quantizer.layers:
+            layer.codebook.embed.normal_()
+    melody.generation_config.decoder_start_token_id = MUSICGEN_CODEBOOK
+    melody.generation_config.pad_token_id = MUSICGEN_CODEBOOK
+    return melody, processor.tokenizer
+
+
+MELODY_CHROMA_LENGTH = 40
+MELODY_HOP = 400  # 20 chroma frames a second at 8 kHz
 MUSICLDM_RATE = 16_000
 
 
