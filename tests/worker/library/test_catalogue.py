@@ -44,7 +44,8 @@ def test_refuses_to_mix_embedding_spaces(tmp_path: Path) -> None:
     lib = Library(tmp_path)
     lib.stamp_encoder("descriptor", "1", 4)
     with lib.transaction() as tx:
-        tx.execute("INSERT INTO tracks(path_bytes, path, size, mtime_ns, status, updated) VALUES(x'61', 'a', 1, 1, 'ok', 0)")
+        tx.execute("INSERT INTO tracks(path_bytes, path, size, mtime_ns, status, updated) "
+                   "VALUES(x'61', 'a', 1, 1, 'ok', 0)")
         tx.execute("INSERT INTO segments(track_id, kind, start_s, end_s, vector) VALUES(1, 0, 0, 1, x'00')")
     with pytest.raises(LibraryError, match="--reindex"):
         lib.stamp_encoder("offline", "1", 8)
