@@ -262,10 +262,13 @@ class Service:
     def generate(self, *, job: Job, out_dir: str, text: str | None = None, images: list[str] | None = None,
                  steer: list | None = None, seconds: float | None = 30.0, bars: int | None = None,
                  backend: str = "symbolic", seed: int | None = None, loop: bool = False, name: str | None = None,
-                 force: bool = False, seeds: int = 8) -> dict:
+                 force: bool = False, seeds: int = 8, markers: list[str] | str = (), timecode: str = "00:00:00:00",
+                 fps: str = "25") -> dict:
         """New music in the query's direction: seeds from the library's prior (when it has one) steer the choice."""
         from worker.generate.api import LICENCES, generate_cue, write_cue
+        from worker.generate.writer import hand_off_options
 
+        hand_off_options(markers, timecode, fps)
         try:
             phrases = phrases_from(steer or [])
         except SteerError as exc:
@@ -283,7 +286,8 @@ class Service:
                     seed_vectors, _ = self._seeds(job, "prior", query, directions, strengths, seeds, seed, None)
             cue = generate_cue(backend, encoder=encoder, seeds=seed_vectors, phrases=[p.to_list() for p in phrases],
                                seconds=seconds, bars=bars, seed=seed, loop=loop, job=job)
-            files = write_cue(cue, out_dir, name=name or f"cue-{backend}-{seed}", force=force)
+            files = write_cue(cue, out_dir, name=name or f"cue-{backend}-{seed}", force=force, markers=markers,
+                              timecode=timecode, fps=fps)
         except (LibraryError, EncoderError, ValueError) as exc:
             raise JobFailed(str(exc)) from exc
         return {"files": [str(f) for f in files], "seed": seed, "backend": backend, "seconds": cue.seconds,

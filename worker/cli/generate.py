@@ -15,10 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steer", action="append", default=[], metavar='"+phrase:weight"')
     p.add_argument("--seconds", type=float, metavar="S", help="length in seconds (default 30)")
     p.add_argument("--bars", type=int, metavar="N", help="length in bars instead of seconds")
-    p.add_argument("--backend", default="symbolic", choices=("symbolic", "musicgen", "musicldm"))
+    p.add_argument("--backend", default="symbolic", choices=("symbolic", "musicgen", "musicgen-melody", "musicldm"))
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--loop", action="store_true", help="make the cue loop seamlessly")
     p.add_argument("--name", help="file name stem (default cue-<backend>-<seed>)")
+    p.add_argument("--markers", default="", metavar="FORMATS", help="marker files: resolve,fcpxml,premiere,csv")
+    p.add_argument("--timecode", default="00:00:00:00", help="timecode of the cue's start (BWF TimeReference)")
+    p.add_argument("--fps", default="25", help="frame rate of the timecode and markers (23.976 … 60)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.add_argument("--out", required=True, metavar="DIR")
     add_library_options(p)
@@ -38,7 +41,8 @@ def run(args: argparse.Namespace, runner) -> int:
     out = run_job(runner, "generate", {
         "out_dir": os.path.abspath(args.out), "text": args.text, "steer": steer, "seconds": seconds,
         "bars": args.bars, "backend": args.backend, "seed": args.seed, "loop": args.loop, "name": args.name,
-        "force": args.force, "images": [os.path.abspath(i) for i in args.image] or None})
+        "force": args.force, "markers": args.markers, "timecode": args.timecode, "fps": args.fps,
+        "images": [os.path.abspath(i) for i in args.image] or None})
     if args.json:
         print_json(out)
         return 0

@@ -26,7 +26,7 @@ from worker.export.nle_csv import build_csv
 from worker.export.nle_edl import build_resolve_edl
 from worker.export.nle_fcpxml import build_fcpxml
 from worker.export.nle_xmeml import build_xmeml
-from worker.export.timecode import frame_rate, parse_timecode, time_reference
+from worker.export.timecode import FrameRate, frame_rate, parse_timecode, time_reference
 from worker.export.wav import BIT_DEPTHS, build_wav
 from worker.jobs import Job, JobFailed
 from worker.library.decode import DecodeError
@@ -68,7 +68,7 @@ def export_cue(
     name) pairs added as markers. Raises JobFailed with a message for the user when the export cannot be done.
     """
     job = job or Job()
-    formats = _marker_formats(markers)
+    formats = marker_formats(markers)
     if bit_depth not in BIT_DEPTHS:
         raise JobFailed(f"bit depth must be one of {', '.join(map(str, BIT_DEPTHS))} (32 = float), got {bit_depth}")
     try:
@@ -134,20 +134,9 @@ def export_cue(
         buffer = io.BytesIO()
         mid.save(file=buffer)
         outputs[target(out, f"{stem}.mid")] = buffer.getvalue()
-    channels = audio.shape[1]
-    for fmt in formats:
-        file_path = target(out, stem + MARKER_SUFFIX[fmt])
-        if fmt == "resolve":
-            outputs[file_path] = build_resolve_edl(marker_list, rate, timecode, stem)
-        elif fmt == "fcpxml":
-            outputs[file_path] = build_fcpxml(marker_list, media=mix_path, duration_s=duration, rate=rate,
-                                              start_tc=timecode, name=stem, sample_rate=sample_rate, channels=channels)
-        elif fmt == "premiere":
-            outputs[file_path] = build_xmeml(marker_list, media=mix_path, duration_s=duration, rate=rate,
-                                             start_tc=timecode, name=stem, sample_rate=sample_rate,
-                                             channels=channels, bit_depth=bit_depth)
-        else:
-            outputs[file_path] = build_csv(marker_list, rate, timecode)
+    outputs.update(marker_files(marker_list, formats, name=stem, mix_path=mix_path, duration_s=duration, rate=rate,
+                                timecode=timecode, sample_rate=sample_rate, channels=audio.shape[1],
+                                bit_depth=bit_depth))
     job.checkpoint()
 
     try:
@@ -183,7 +172,28 @@ def export_cue(
     }
 
 
-def _marker_formats(markers) -> list[str]:
+def marker_files(marker_list: list[Marker], formats: list[str], *, name: str, mix_path: Path, duration_s: float,
+                 rate: FrameRate, timecode: str, sample_rate: int, channels: int, bit_depth: int) -> dict[Path, str]:
+    """Marker documents `<name>.<format's suffix>` for the NLEs in `formats`, pointing at the mix WAV `mix_path`."""
+    stem = name
+    out: dict[Path, str] = {}
+    for fmt in formats:
+        file_path = mix_path.with_name(stem + MARKER_SUFFIX[fmt])
+        if fmt == "resolve":
+            out[file_path] = build_resolve_edl(marker_list, rate, timecode, stem)
+        elif fmt == "fcpxml":
+            out[file_path] = build_fcpxml(marker_list, media=mix_path, duration_s=duration_s, rate=rate,
+                                          start_tc=timecode, name=stem, sample_rate=sample_rate, channels=channels)
+        elif fmt == "premiere":
+            out[file_path] = build_xmeml(marker_list, media=mix_path, duration_s=duration_s, rate=rate,
+                                         start_tc=timecode, name=stem, sample_rate=sample_rate, channels=channels,
+                                         bit_depth=bit_depth)
+        else:
+            out[file_path] = build_csv(marker_list, rate, timecode)
+    return out
+
+
+def marker_formats(markers) -> list[str]:
     items = [m.strip().lower() for m in (markers.split(",") if isinstance(markers, str) else markers) if m.strip()]
     unknown = [m for m in items if m not in MARKER_FORMATS]
     if unknown:

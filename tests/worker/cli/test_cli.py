@@ -127,3 +127,15 @@ def test_generate_honours_signed_phrases_written_with_a_leading_dash(tmp_path: P
     names = [Path(f).name for f in doc["files"]]
     assert doc["seed"] == 3 and any(n.endswith("-mix.wav") for n in names) and any(n.endswith(".mid") for n in names)
     assert not any("drum" in n for n in names) and any("piano" in n for n in names)
+
+
+def test_generated_cue_carries_markers_and_timecode(tmp_path: Path) -> None:
+    out = cli("generate", "--text", "slow strings", "--seconds", "5", "--seed", "4", "--markers", "resolve",
+              "--timecode", "10:00:00:00", "--fps", "24", "--out", str(tmp_path / "cue"), "--json",
+              "--library", str(tmp_path / "lib"))
+    assert out.returncode == 0, out.stderr
+    files = {Path(f).suffix: Path(f) for f in json.loads(out.stdout)["files"]}
+    assert "TITLE:" in files[".edl"].read_text() and "10:00:0" in files[".edl"].read_text()
+    bad = cli("generate", "--seconds", "5", "--markers", "avid", "--out", str(tmp_path / "bad"),
+              "--library", str(tmp_path / "lib"))
+    assert bad.returncode == 1 and "marker format" in bad.stderr and not (tmp_path / "bad").exists()

@@ -3,6 +3,7 @@ seed and licence; atomic, and never overwriting unless asked."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from worker.export.bwf import parse_acid, parse_bext, parse_ixml
+from worker.export.riff import read_chunks
 from worker.generate.base import GeneratedCue, GenerateError
 from worker.generate.mixdown import PCM_SCALE, finish
 from worker.generate.writer import write_cue
@@ -58,11 +61,42 @@ def test_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     before = (tmp_path / "cue-mix.wav").read_bytes()
     with pytest.raises(GenerateError, match="--force"):
         write_cue(synthetic_cue(), tmp_path, name="cue")
-    assert not (tmp_path / "cue.mid").exists()  # nothing of the refused cue was written
-    assert (tmp_path / "cue-mix.wav").read_bytes() == before
+    assert (tmp_path / "cue-mix.wav").read_bytes() == before  # nothing of the refused cue was written
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert len(write_cue(synthetic_cue(), tmp_path, name="cue", force=True)) == 5
 
 
 def test_unusable_name(tmp_path: Path) -> None:
     with pytest.raises(GenerateError, match="file name"):
         write_cue(synthetic_cue(), tmp_path, name="../..")
+
+
+def test_cue_leaves_through_the_hand_off_path(tmp_path: Path) -> None:
+    """BWF with the cue's seed, tempo and timecode; a tempo-map MIDI even for an audio back-end; markers."""
+    cue = synthetic_cue(with_midi=False)
+    made = dt.datetime(2026, 11, 23, 9, 30)
+    paths = write_cue(cue, tmp_path / "a", name="cue", markers="fcpxml,csv", timecode="01:00:00:00", fps="25",
+                      created=made)
+    names = sorted(p.name for p in paths)
+    assert {"cue.mid", "cue.fcpxml", "cue-markers.csv"} <= set(names)
+    chunks = dict(read_chunks(tmp_path / "a" / "cue-bass.wav"))
+    bext, acid = parse_bext(chunks[b"bext"]), parse_acid(chunks[b"acid"])
+    assert bext.time_reference == 3600 * RATE and "seed 7" in bext.description
+    assert bext.origination_date == "2026-11-23"
+    assert acid.bpm == pytest.approx(120.0) and acid.beats == 2
+    user = parse_ixml(chunks[b"iXML"]).find("USER")
+    assert user.findtext("STEM") == "bass" and user.findtext("LICENCE") == "test licence"
+    tempo = [m.tempo for m in mido.MidiFile(tmp_path / "a" / "cue.mid").tracks[0] if m.type == "set_tempo"]
+    assert tempo and mido.tempo2bpm(tempo[0]) == pytest.approx(120.0, abs=0.01)
+    again = write_cue(cue, tmp_path / "b", name="cue", markers="fcpxml,csv", timecode="01:00:00:00", fps="25",
+                      created=made)
+    wavs = [(a, b) for a, b in zip(paths, again, strict=True) if a.suffix == ".wav"]
+    assert wavs and all(a.read_bytes() == b.read_bytes() for a, b in wavs)  # same seed and date: same bytes
+
+
+def test_bad_timecode_or_marker_format_is_refused_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(GenerateError, match="timecode|frame"):
+        write_cue(synthetic_cue(), tmp_path, name="cue", timecode="25:61:00:00")
+    with pytest.raises(GenerateError, match="marker"):
+        write_cue(synthetic_cue(), tmp_path, name="cue", markers="avid")
+    assert not list(tmp_path.iterdir())
