@@ -39,9 +39,9 @@ def print_json(value: Any) -> None:
 
 
 def _modules() -> list:
-    from worker.cli import analyze, demo, embed, export, generate, index, library, models, prior, search
+    from worker.cli import analyze, demo, doctor, embed, export, generate, index, library, models, prior, search
 
-    return [index, search, embed, analyze, export, generate, library, prior, models, demo]
+    return [index, search, embed, analyze, export, generate, library, prior, models, doctor, demo]
 
 
 MODULES = _modules()
