@@ -1,0 +1,356 @@
+"""The main window: picture and steering on the left, results with audition in the middle above the timeline,
+Library / Generate / Exports / Activity on the right, the worker's status at the bottom.
+
+Every worker call goes through the bridge on a named channel, so a newer search replaces an older one and a
+late reply can never overwrite newer results. Steering edits re-run the search after a short pause with the
+same seed, so what changes in the results is the steering, not the dice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStatusBar,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import theme
+from desktop.activity import ActivityLog
+from desktop.audition import Player
+from desktop.bridge import WorkerBridge
+from desktop.export_dialog import ExportDialog, ExportOptions
+from desktop.exports_panel import ExportsPanel
+from desktop.generate_panel import GeneratePanel
+from desktop.image_drop import ImageDropZone
+from desktop.library_panel import LibraryPanel
+from desktop.results import ResultsPanel
+from desktop.status import StatusIndicator
+from desktop.steering import SteeringPanel
+from desktop.worker_manager import WorkerManager
+from protocol.messages import Failed, Progress
+
+log = logging.getLogger(__name__)
+
+SEARCH_CHANNEL = "search"
+EXPORT_CHANNEL = "export"
+GENERATE_CHANNEL = "generate"
+SEARCH_DEBOUNCE_MS = 350
+RESULTS_K = 12
+MAX_SEED = 2**31 - 1
+WINDOW_SIZE = (1280, 800)
+
+
+class MainWindow(QMainWindow):
+    results_arrived = Signal(dict)  # the reply of the current search (tests and the timeline listen)
+    export_finished = Signal(dict)
+    generate_finished = Signal(dict)
+
+    def __init__(self, bridge: WorkerBridge, manager: WorkerManager, output_dir: str | Path,
+                 player: Player | None = None):
+        super().__init__()
+        self.setWindowTitle("cuesteer")
+        self.resize(*WINDOW_SIZE)
+        self.bridge, self.manager = bridge, manager
+        self.output_dir = Path(output_dir)
+        self.player = player or Player(self)
+        self.images: list[str] = []
+        self.search_seed = random.randrange(MAX_SEED)
+        self.last_reply: dict[str, Any] = {}
+        self.last_params: dict[str, Any] = {}
+        self.auto_search = True
+
+        # ---- left: picture, query, steering ----
+        self.picture = self._make_picture_input()
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("describe the scene or the music (optional)")
+        self.query.returnPressed.connect(self.search)
+        self.steering = SteeringPanel()
+        self.search_button = QPushButton("Search")
+        self.search_button.setDefault(True)
+        self.search_button.clicked.connect(self.search)
+        self.reseed_button = QPushButton("New seeds")
+        self.reseed_button.setToolTip("Sample new directions from the prior (the seed is shown with the results)")
+        self.reseed_button.clicked.connect(self.reseed)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_button, 1)
+        search_row.addWidget(self.reseed_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(_heading("Picture"))
+        left_layout.addWidget(self.picture)
+        left_layout.addWidget(self.query)
+        left_layout.addWidget(self.steering, 1)
+        left_layout.addLayout(search_row)
+
+        # ---- middle: results over the timeline ----
+        self.results = ResultsPanel(self.player)
+        self.results.more_like_this.connect(self.more_like_this)
+        self.results.export_requested.connect(self.open_export_dialog)
+        self.timeline = self._make_timeline()
+        middle = QSplitter(Qt.Orientation.Vertical)
+        results_box = QWidget()
+        results_layout = QVBoxLayout(results_box)
+        results_layout.setContentsMargins(theme.px(4), theme.px(4), theme.px(4), 0)
+        results_layout.addWidget(_heading("Results"))
+        results_layout.addWidget(self.results, 1)
+        middle.addWidget(results_box)
+        middle.addWidget(self.timeline)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 1)
+
+        # ---- right: tabs ----
+        self.library_panel = LibraryPanel(bridge)
+        self.library_panel.indexed.connect(lambda _: self.manager.refresh_status())
+        self.generate_panel = GeneratePanel()
+        self.generate_panel.generate_requested.connect(self.generate)
+        self.generate_panel.cancel_requested.connect(lambda: self._cancel_job(GENERATE_CHANNEL, self.generate_panel))
+        self.exports_panel = ExportsPanel()
+        self.exports_panel.play_requested.connect(lambda p: self.player.toggle(p, 0.0))
+        self.activity = ActivityLog()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.library_panel, "Library")
+        self.tabs.addTab(self.generate_panel, "Generate")
+        self.tabs.addTab(self.exports_panel, "Exports")
+        self.tabs.addTab(self.activity, "Activity")
+        self.activity.count_changed.connect(
+            lambda n: self.tabs.setTabText(self.tabs.indexOf(self.activity), f"Activity ({n})" if n else "Activity"))
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(middle)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([theme.px(330), theme.px(600), theme.px(350)])
+
+        # ---- notice banner + status bar ----
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(f"background:{theme.NOTICE_BG}; color:{theme.NOTICE_FG}; padding:{theme.px(6)}px;")
+        self.notice_close = QToolButton()
+        self.notice_close.setText("✕")
+        self.notice_close.clicked.connect(self.hide_notice)
+        self.notice_bar = QFrame()
+        self.notice_bar.setStyleSheet(f"background:{theme.NOTICE_BG};")
+        bar_layout = QHBoxLayout(self.notice_bar)
+        bar_layout.setContentsMargins(0, 0, theme.px(6), 0)
+        bar_layout.addWidget(self.notice, 1)
+        bar_layout.addWidget(self.notice_close)
+        self.notice_bar.setVisible(False)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.notice_bar)
+        central_layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.status_indicator = StatusIndicator()
+        self.busy = QLabel()
+        status_bar = QStatusBar()
+        status_bar.addWidget(self.busy, 1)
+        status_bar.addPermanentWidget(self.status_indicator)
+        self.setStatusBar(status_bar)
+
+        # ---- wiring ----
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.search)
+        self.steering.changed.connect(self._schedule_search)
+        bridge.job_failed.connect(self._on_job_failed)
+        bridge.busy_changed.connect(lambda n: self.busy.setText(f"{n} job{'s' if n != 1 else ''} running" if n
+                                                                else ""))
+        manager.state_changed.connect(self.status_indicator.set_state)
+        manager.notice.connect(self.show_notice)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.query.setFocus)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.search)
+
+    # ---- picture & timeline slots -----------------------------------------------------------------------------
+
+    def _make_picture_input(self) -> QWidget:
+        """The picture engineer's drop zone when `desktop.picture` provides one, else the plain image drop."""
+        zone: QWidget = ImageDropZone()
+        zone.images_changed.connect(self.set_images)  # type: ignore[attr-defined]
+        return zone
+
+    def _make_timeline(self) -> QWidget:
+        placeholder = QFrame()
+        placeholder.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(placeholder)
+        label = QLabel("Timeline: the picture as a frame strip with the chosen cue's waveform, beats and markers.")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet(f"color:{theme.NEUTRAL};")
+        layout.addWidget(label)
+        placeholder.setMinimumHeight(theme.px(110))
+        return placeholder
+
+    # ---- query ------------------------------------------------------------------------------------------------
+
+    def set_images(self, paths: list[str]) -> None:
+        if list(paths) == self.images:
+            return
+        self.images = list(paths)
+        if hasattr(self.picture, "images") and list(getattr(self.picture, "images", [])) != self.images:
+            self.picture.set_images(self.images)  # type: ignore[attr-defined]
+        self._schedule_search()
+
+    def search_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"k": RESULTS_K, "seed": self.search_seed, "seeds": self.steering.seeds.value(),
+                                  "guidance": self.steering.guidance.value()}
+        text = self.query.text().strip()
+        if text:
+            params["text"] = text
+        if self.images:
+            params["images"] = list(self.images)
+        steer = self.steering.phrases()
+        if steer:
+            params["steer"] = steer
+        return params
+
+    def has_query(self) -> bool:
+        params = self.search_params()
+        return any(key in params for key in ("text", "images", "steer"))
+
+    def search(self, params: dict[str, Any] | None = None) -> str | None:
+        self._search_timer.stop()
+        params = params if isinstance(params, dict) else self.search_params()
+        if not any(key in params for key in ("text", "images", "steer", "like")):
+            self.results.summary.setText("Nothing to search for: drop a picture, type a query or add a phrase.")
+            return None
+        self.last_params = params
+        self.results.summary.setText("Searching…")
+        return self.bridge.request(SEARCH_CHANNEL, "search", params, on_result=self._on_results,
+                                   on_progress=self._on_search_progress, on_failed=self._on_search_failed)
+
+    def more_like_this(self, result: dict[str, Any]) -> str | None:
+        params = {**self.search_params(), "like": result["path"], "like_at": float(result.get("in_point_s", 0.0))}
+        for key in ("text", "images"):
+            params.pop(key, None)  # "like this track", steered by the phrases
+        return self.search(params)
+
+    def reseed(self) -> None:
+        self.search_seed = random.randrange(MAX_SEED)
+        self.search()
+
+    def _schedule_search(self) -> None:
+        if self.auto_search and self.has_query():
+            self._search_timer.start()
+
+    def _on_results(self, reply: dict[str, Any]) -> None:
+        self.last_reply = reply
+        self.results.set_reply(reply)
+        self.results_arrived.emit(reply)
+
+    def _on_search_progress(self, event: Progress) -> None:
+        self.results.summary.setText(f"Searching… {event.message or event.stage}")
+
+    def _on_search_failed(self, event: Failed) -> None:
+        if event.reason != "cancelled":
+            self.results.summary.setText(f"Search failed: {event.message}")
+
+    # ---- export & generate ------------------------------------------------------------------------------------
+
+    def open_export_dialog(self, result: dict[str, Any]) -> None:
+        dialog = ExportDialog(result, str(self.output_dir / "exports"), self,
+                              seed=self.last_reply.get("seed"), description=self._describe_query())
+        if dialog.exec():
+            self.export(dialog.options())
+
+    def export(self, options: ExportOptions) -> str | None:
+        self.tabs.setCurrentWidget(self.exports_panel)
+        name = Path(options.path).name
+        return self.bridge.request(
+            EXPORT_CHANNEL, "export", options.params(),
+            on_progress=lambda e: self.exports_panel.show_progress(f"Exporting {name}", e),
+            on_result=self._on_exported,
+            on_failed=lambda e: self.exports_panel.job_ended(f"Export of {name} failed: {e.message}"))
+
+    def _on_exported(self, reply: dict[str, Any]) -> None:
+        self.exports_panel.job_ended(f"Exported {len(reply.get('files', []))} files: drag them out, or reveal them.")
+        self.exports_panel.add_export(reply)
+        self.activity.add_info(f"exported into {reply.get('out_dir')}")
+        self.export_finished.emit(reply)
+
+    def generate(self, options: dict[str, Any]) -> str | None:
+        params = {k: v for k, v in self.search_params().items() if k in ("text", "images", "steer")}
+        params.update({k: v for k, v in options.items() if v is not None})
+        params["out_dir"] = str(self.output_dir / "generated")
+        params["name"] = f"cue-{options['backend']}-{time.strftime('%Y%m%d-%H%M%S')}"
+        params["seeds"] = self.steering.seeds.value()
+        self.generate_panel.set_running(True, "Generating…")
+        return self.bridge.request(
+            GENERATE_CHANNEL, "generate", params,
+            on_progress=lambda e: self.generate_panel.set_running(True, f"{e.stage}: {e.message}"),
+            on_result=self._on_generated,
+            on_failed=lambda e: self.generate_panel.set_running(False, f"Generation failed: {e.message}"))
+
+    def _on_generated(self, reply: dict[str, Any]) -> None:
+        self.generate_panel.set_running(False, f"Made {Path(reply['files'][0]).name} (seed {reply.get('seed')}); "
+                                               f"licence: {reply.get('licence')}")
+        self.exports_panel.add_generated(reply)
+        self.generate_finished.emit(reply)
+
+    def _cancel_job(self, channel: str, panel: GeneratePanel) -> None:
+        if self.bridge.cancel(channel):
+            panel.set_running(False, "Cancelled.")
+
+    def _describe_query(self) -> str:
+        parts = [f"{'+' if w > 0 else '-'}{t}:{abs(w):.2f}" for t, w in self.steering.phrases()]
+        if self.query.text().strip():
+            parts.insert(0, self.query.text().strip())
+        if self.images:
+            parts.insert(0, f"{len(self.images)} image(s)")
+        return "cuesteer: " + ", ".join(parts) if parts else "cuesteer"
+
+    # ---- notices & failures -----------------------------------------------------------------------------------
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(f"⚠ {text}")
+        self.notice_bar.setVisible(True)
+        self.activity.add_notice(text)
+
+    def hide_notice(self) -> None:
+        self.notice_bar.setVisible(False)
+
+    def _on_job_failed(self, method: str, reason: str, message: str) -> None:
+        self.activity.add_failure(method, reason, message)
+        self.statusBar().showMessage(f"{method} failed: {message}", 8000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.player.stop()
+        self.manager.stop()
+        super().closeEvent(event)
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-weight:bold;")
+    return label
+
+
+def picture_module() -> Any:
+    """`desktop.picture` when the picture side is installed, else None (the plain image drop stands in)."""
+    try:
+        return importlib.import_module("desktop.picture")
+    except ImportError:
+        return None

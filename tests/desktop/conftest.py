@@ -1,0 +1,121 @@
+"""One real worker process (the real Service with a tiny CLAP, see tiny_service.py) behind the real main window,
+shared by the tests of a module: starting a worker and training its prior costs seconds on 2 busy cores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
+
+from tests.desktop.tiny_service import SERVICE_SPEC
+from tests.media import clicks, tone, write
+
+TRACKS = 8
+TRACK_SECONDS = 6.0
+START_TIMEOUT_S = 60.0
+PROBE_INTERVAL_MS = 10
+
+
+def make_music(folder: Path, count: int = TRACKS, seconds: float = TRACK_SECONDS, first: int = 0) -> list[Path]:
+    """Distinct short tracks: tones at different pitches, every other one with drum-like clicks."""
+    paths = []
+    for i in range(first, first + count):
+        wave = tone(seconds, 22050, 110.0 * (1 + i % 11), noise=0.01 * (i % 3), seed=i)
+        if i % 2:
+            wave = wave + clicks(seconds, 70 + 7 * (i % 13), seed=i)
+        paths.append(write(folder / f"track{i:03d}.wav", wave.astype(np.float32)))
+    return paths
+
+
+def make_image(path: Path, colour: tuple[int, int, int] = (220, 120, 40)) -> Path:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (96, 64), colour)
+    ImageDraw.Draw(image).rectangle((10, 10, 50, 40), fill=(30, 60, 160))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def wait_for(predicate, timeout: float = START_TIMEOUT_S, what: str = "condition") -> None:
+    """Process Qt events until `predicate()` holds (never sleeps the event loop away)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
+@dataclass
+class StallProbe:
+    """A 10-ms QTimer on the GUI thread; the largest gap between its ticks is how long the event loop stalled."""
+
+    timer: QTimer
+    clock: QElapsedTimer
+    last_ms: int = 0
+    max_gap_ms: dict[str, float] = field(default_factory=dict)
+    phase: str = "idle"
+
+    def tick(self) -> None:
+        now = self.clock.elapsed()
+        gap = now - self.last_ms - PROBE_INTERVAL_MS
+        self.last_ms = now
+        self.max_gap_ms[self.phase] = max(self.max_gap_ms.get(self.phase, 0.0), float(gap))
+
+    def start_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.last_ms = self.clock.elapsed()
+        self.max_gap_ms.setdefault(phase, 0.0)
+
+
+def stall_probe() -> StallProbe:
+    clock = QElapsedTimer()
+    clock.start()
+    timer = QTimer()
+    timer.setInterval(PROBE_INTERVAL_MS)
+    probe = StallProbe(timer, clock)
+    timer.timeout.connect(probe.tick)
+    timer.start()
+    return probe
+
+
+@dataclass
+class App:
+    window: object
+    bridge: object
+    manager: object
+    music: Path
+    tracks: list[Path]
+    image: Path
+    out: Path
+    probe: StallProbe
+
+
+@pytest.fixture(scope="module")
+def app(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    from desktop.bridge import WorkerBridge
+    from desktop.main_window import MainWindow
+    from desktop.worker_manager import WorkerManager
+
+    root = tmp_path_factory.mktemp("desktop")
+    tracks = make_music(root / "music")
+    image = make_image(root / "pictures" / "sunset.png")
+    bridge = WorkerBridge()
+    manager = WorkerManager(bridge, library=root / "library",
+                            extra_args=["--service", SERVICE_SPEC, "--progress-interval", "0"])
+    window = MainWindow(bridge, manager, root / "out")
+    window.show()
+    probe = stall_probe()
+    manager.start()
+    wait_for(lambda: manager.state == "ready", what="the worker to start")
+    yield App(window, bridge, manager, root / "music", tracks, image, root / "out", probe)
+    probe.timer.stop()
+    window.close()
+    manager.stop()
