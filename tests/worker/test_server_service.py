@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from protocol.link import Link, RemoteError
+from protocol.messages import Failed, Progress
 from tests.media import clicks, tone, write
 from tests.protocol.live_worker import REAL_SERVICE, index_then_kill, library_health, running_worker
 from worker.library.vector_index import load_index
@@ -87,3 +91,44 @@ def test_kill_9_at_random_points_while_indexing_loses_no_committed_batch(tmp_pat
     assert health["ok"] == total and health["vectors"] == 2 * total  # one window + the track vector each
     index = load_index(library)
     assert index is not None and index[0].ntotal == health["vectors"]
+
+
+def test_cancel_mid_index_keeps_committed_batches_and_a_rerun_resumes(tmp_path: Path) -> None:
+    music, library = tmp_path / "music", tmp_path / "library"
+    total = len(add_music(music, 0, TRACKS))
+    with (
+        running_worker(library, "--encoder", "descriptor", service=REAL_SERVICE) as worker,
+        Link(worker.endpoint) as link,
+    ):
+        rid = link.submit("index", {"paths": [str(music)]})
+        events = []
+        for event in link.events(rid, timeout=CALL_TIMEOUT_S):
+            events.append(event)
+            if isinstance(event, Progress) and event.stage == "embed" and event.fraction > 0.3:
+                link.cancel(rid)
+        assert events[-1] == Failed("cancelled", "cancelled")
+        kept = link.call("status", timeout=CALL_TIMEOUT_S)["tracks"]
+        assert 0 < kept < total and kept % 16 == 0  # whole batches only
+        report = link.call("index", {"paths": [str(music)]}, timeout=CALL_TIMEOUT_S)
+        assert (report["skipped"], report["indexed"]) == (kept, total - kept)
+
+
+def test_connect_prints_what_the_in_process_command_prints(tmp_path: Path) -> None:
+    music, library = tmp_path / "music", tmp_path / "library"
+    paths = add_music(music, 0, 6)
+    local = cuesteer("index", str(music), "--library", str(library), "--encoder", "descriptor")
+    assert local.returncode == 0, local.stderr
+    query = ("search", "--like", str(paths[1]), "-k", "4", "--seed", "5", "--library", str(library))
+    in_process = [cuesteer(*query), cuesteer(*query, "--json")]
+    with running_worker(library, "--encoder", "descriptor", service=REAL_SERVICE) as worker:
+        remote = [cuesteer("--connect", worker.endpoint, *query),
+                  cuesteer("--connect", worker.endpoint, *query, "--json")]
+    for here, there in zip(in_process, remote, strict=True):
+        assert here.returncode == there.returncode == 0, there.stderr
+        assert here.stdout == there.stdout and here.stdout.strip()
+    assert [r["path"] for r in json.loads(remote[1].stdout)["results"]][0] != str(paths[1])
+
+
+def cuesteer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "worker.cli.main", *args], capture_output=True, text=True,
+                          timeout=CALL_TIMEOUT_S * 2, cwd=Path(__file__).resolve().parents[2])
