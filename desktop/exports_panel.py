@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDrag
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -60,7 +61,9 @@ class FilesTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setHeaderLabels(["Exports and cues", "Details"])
-        self.setColumnWidth(0, 260)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setDragEnabled(True)
         self.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
@@ -122,6 +125,7 @@ class ExportsPanel(QWidget):
     def add_files(self, title: str, detail: str, files: list[str]) -> QTreeWidgetItem:
         top = QTreeWidgetItem([title, detail])
         top.setToolTip(0, str(Path(files[0]).parent) if files else title)
+        top.setToolTip(1, detail)
         if files:
             top.setData(0, PathRole, str(Path(files[0]).parent))
         for path in files:
@@ -136,14 +140,12 @@ class ExportsPanel(QWidget):
 
     def add_export(self, reply: dict[str, Any]) -> QTreeWidgetItem:
         files = reply.get("files", [])
-        detail = (f"{reply.get('tempo_bpm', 0):.0f} BPM · {reply.get('key', '?')} · "
-                  f"{reply.get('duration_s', 0):.1f} s · {len(files)} files")
+        detail = f"{reply.get('tempo_bpm', 0):.0f} BPM · {reply.get('key', '?')} · {reply.get('duration_s', 0):.0f} s"
         return self.add_files(Path(reply.get("out_dir") or (files[0] if files else "export")).name, detail, files)
 
     def add_generated(self, reply: dict[str, Any]) -> QTreeWidgetItem:
         files = reply.get("files", [])
-        detail = (f"{reply.get('backend')} · seed {reply.get('seed')} · {reply.get('tempo_bpm', 0):.0f} BPM · "
-                  f"{reply.get('key', '?')} · {reply.get('seconds', 0):.0f} s")
+        detail = f"{reply.get('backend')} · seed {reply.get('seed')} · {reply.get('tempo_bpm', 0):.0f} BPM"
         title = Path(files[0]).stem if files else "generated cue"
         return self.add_files(title, detail, files)
 
@@ -164,4 +166,6 @@ def _size(path: str) -> str:
         size = Path(path).stat().st_size
     except OSError:
         return "missing"
+    if size < 1000:
+        return f"{size} B"
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"

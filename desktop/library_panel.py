@@ -3,6 +3,7 @@ with its reason. Indexing commits per batch on the worker, so a cancel keeps eve
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -23,6 +25,15 @@ from protocol.messages import Failed, Progress
 
 CHANNEL = "index"
 PROGRESS_STEPS = 1000
+MAX_REASON_CHARS = 90
+
+
+def error_line(path: str, reason: str) -> str:
+    """"file.mp3 — not a readable audio file": the name and the reason's first clause (details in the tooltip)."""
+    short = reason.split(" (")[0].strip()
+    if len(short) > MAX_REASON_CHARS:
+        short = short[:MAX_REASON_CHARS - 1] + "…"
+    return f"{Path(path).name} — {short}"
 
 
 class LibraryPanel(QWidget):
@@ -97,7 +108,9 @@ class LibraryPanel(QWidget):
         self.state.setText(f"Done: {report.get('indexed', 0)} new, {report.get('skipped', 0)} unchanged, "
                            f"{len(errors)} unreadable.")
         for error in errors:
-            self.errors.addItem(f"{error['path']}: {error['reason']}")
+            item = QListWidgetItem(error_line(error["path"], error["reason"]))
+            item.setToolTip(f"{error['path']}\n{error['reason']}")
+            self.errors.addItem(item)
         self.indexed.emit(report)
 
     def _failed(self, event: Failed) -> None:

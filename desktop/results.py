@@ -57,7 +57,8 @@ def diversity_text(reply: dict[str, Any]) -> str:
     if "miscs" in div:
         parts.append(f"similarity {div['miscs']:.2f} (lower = more varied)")
     if "distinct_labels" in div:
-        parts.append(f"{div['distinct_labels']} sources")
+        n = div["distinct_labels"]
+        parts.append(f"{n} source{'s' if n != 1 else ''}")
     if reply.get("seeds"):
         parts.append(f"{len(found)}/{len(reply['seeds'])} seeds found something")
     if reply.get("seed") is not None:

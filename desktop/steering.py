@@ -59,6 +59,9 @@ class PhraseRow(QWidget):
         self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.badge.setFixedWidth(theme.px(22))
         self.text = QLineEdit(text)
+        self.text.setCursorPosition(0)  # a long phrase shows its beginning
+        self.text.setToolTip(text)
+        self.text.textChanged.connect(self.text.setToolTip)
         self.text.setPlaceholderText("phrase, e.g. warm acoustic guitar")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(-SLIDER_STEPS, SLIDER_STEPS)
