@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from worker.analysis.beats import track_beats
+from worker.analysis.beats_madmom import MADMOM, chosen_backend, madmom_downbeats
 from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
-from worker.analysis.downbeats import beat_cues, choose_meter, downbeat_times
+from worker.analysis.downbeats import Meter, beat_cues, choose_meter, downbeat_times
 from worker.analysis.key import estimate_key
 from worker.analysis.loudness import integrated_lufs, read_channels
 from worker.analysis.onset import onset_envelopes
@@ -22,24 +23,26 @@ from worker.jobs import Job, JobFailed
 from worker.library.decode import DecodeError, decode_mono
 
 ANALYZER_VERSION = "dsp-2"  # bump when results change, so cached analyses are recomputed
+MADMOM_ANALYZER_VERSION = "madmom-1"
 TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
 
 
-def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE) -> dict:
-    """Beats, downbeats, tempo map, meter and key of a mono float wave at `sample_rate` (no loudness)."""
+def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_backend: str | None = None) -> dict:
+    """Beats, downbeats, tempo map, meter and key of a mono float wave at `sample_rate` (no loudness).
+
+    `beats_backend` is "dsp" (built in, the default) or "madmom" (optional, non-commercial models); when None,
+    $CUESTEER_BEATS decides."""
+    backend = chosen_backend(beats_backend)
+    original, original_rate = wave, sample_rate
     if sample_rate != ANALYSIS_RATE:
         import soxr
 
         wave = soxr.resample(np.asarray(wave, np.float32), sample_rate, ANALYSIS_RATE)
-    spectrogram = magnitude_spectrogram(wave)
-    onsets = onset_envelopes(spectrogram)
-    beats = track_beats(onsets.flux, onsets.fps)
-    frames = beats * onsets.fps
     chroma = chromagram(wave)
-    harmony = beat_chroma(chroma, beats * chroma_rate())
-    cues = beat_cues(frames, onsets.flux, onsets.low, harmony) if len(beats) > 1 else np.zeros(len(beats))
-    meter = choose_meter(cues)
-    downbeats = downbeat_times(beats, meter) if len(beats) else beats
+    if backend == MADMOM:
+        beats, downbeats, meter = _madmom_grid(original, original_rate)
+    else:
+        beats, downbeats, meter = _dsp_grid(wave, chroma)
     key = estimate_key(chroma)
     return {
         "tempo_bpm": round(summary_tempo(beats), 3),
@@ -50,12 +53,34 @@ def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE) -> dict:
         "key": key.name if key else None,
         "key_confidence": round(key.confidence, 3) if key else None,
         "duration_s": round(len(wave) / ANALYSIS_RATE, TIME_DECIMALS),
-        "analyzer": ANALYZER_VERSION,
+        "analyzer": MADMOM_ANALYZER_VERSION if backend == MADMOM else ANALYZER_VERSION,
+        "beats_backend": backend,
         "frame_hop_s": HOP / ANALYSIS_RATE,
     }
 
 
-def analyze_file(path: str | Path, *, job: Job | None = None) -> dict:
+def _dsp_grid(wave: np.ndarray, chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray, Meter]:
+    """Beats, downbeats and meter from the built-in tracker (wave at ANALYSIS_RATE)."""
+    onsets = onset_envelopes(magnitude_spectrogram(wave))
+    beats = track_beats(onsets.flux, onsets.fps)
+    harmony = beat_chroma(chroma, beats * chroma_rate())
+    cues = beat_cues(beats * onsets.fps, onsets.flux, onsets.low, harmony) if len(beats) > 1 else np.zeros(len(beats))
+    meter = choose_meter(cues)
+    downbeats = downbeat_times(beats, meter) if len(beats) else beats
+    return beats, downbeats, meter
+
+
+def _madmom_grid(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, Meter]:
+    """Beats, downbeats and meter from madmom's joint downbeat model (one network pass)."""
+    beats, positions = madmom_downbeats(wave, sample_rate)
+    if len(beats) == 0:
+        return beats, beats, Meter(4, 0)
+    per_bar = int(positions.max())
+    first = int(np.flatnonzero(positions == 1)[0]) if (positions == 1).any() else 0
+    return beats, beats[positions == 1], Meter(per_bar, first)
+
+
+def analyze_file(path: str | Path, *, job: Job | None = None, beats_backend: str | None = None) -> dict:
     """Analyse one file: `{"tempo_bpm", "beats_s", "downbeats_s", "key", "loudness_lufs", "duration_s",
     "time_signature", ...}`. Raises JobFailed with the decoder's reason when the file cannot be read."""
     job = job or Job()
@@ -66,7 +91,7 @@ def analyze_file(path: str | Path, *, job: Job | None = None) -> dict:
         raise JobFailed(f"cannot analyse {path}: {exc}") from exc
     job.checkpoint()
     job.progress("beats", 0.2, "tempo, beats, key")
-    result = analyze_wave(wave, ANALYSIS_RATE)
+    result = analyze_wave(wave, ANALYSIS_RATE, beats_backend=beats_backend)
     job.checkpoint()
     job.progress("loudness", 0.8, "EBU R128")
     samples, rate = read_channels(path)

