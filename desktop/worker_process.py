@@ -22,6 +22,8 @@ RESTART_DELAY_MS = 500
 MAX_RESTARTS = 5  # within RESTART_WINDOW_S; then we stop trying and say so
 RESTART_WINDOW_S = 60.0
 STOP_TIMEOUT_MS = 3000
+ERROR_MARKS = (" ERROR ", " CRITICAL ")  # levels in the worker's log format
+MAX_NOTICE_CHARS = 300
 
 
 class LocalWorker(QObject):
@@ -136,8 +138,8 @@ class LocalWorker(QObject):
         QTimer.singleShot(RESTART_DELAY_MS, self.start)
 
     def last_error(self) -> str:
-        """The last log line that looks like an error (or the last line), for notices."""
+        """The worker's last logged error or refusal, for notices ("" when it logged none, e.g. on kill -9)."""
         for line in reversed(self.log_tail):
-            if "ERROR" in line or "Error" in line or line.startswith("cuesteer-worker:"):
-                return line.strip()[-300:]
-        return self.log_tail[-1].strip()[-300:] if self.log_tail else ""
+            if any(mark in line for mark in ERROR_MARKS) or line.startswith("cuesteer-worker:"):
+                return line.strip()[-MAX_NOTICE_CHARS:]
+        return ""

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
-from tests.desktop.tiny_service import SERVICE_SPEC
 from tests.media import clicks, tone, write
 
+SERVICE_SPEC = "tests.desktop.tiny_service:TinyService"  # imported by the worker process only (torch, CLAP)
 TRACKS = 8
 TRACK_SECONDS = 6.0
 START_TIMEOUT_S = 60.0
@@ -55,24 +55,35 @@ def wait_for(predicate, timeout: float = START_TIMEOUT_S, what: str = "condition
 
 @dataclass
 class StallProbe:
-    """A 10-ms QTimer on the GUI thread; the largest gap between its ticks is how long the event loop stalled."""
+    """A 10-ms QTimer on the GUI thread. Per phase: the largest gap between its ticks (wall clock: how long the
+    event loop did not run) and the most CPU the GUI thread itself used inside one gap (our own blocking work,
+    as opposed to the OS running other processes on 2 busy cores)."""
 
     timer: QTimer
     clock: QElapsedTimer
     last_ms: int = 0
+    last_cpu_s: float = 0.0
     max_gap_ms: dict[str, float] = field(default_factory=dict)
+    max_busy_ms: dict[str, float] = field(default_factory=dict)
     phase: str = "idle"
 
     def tick(self) -> None:
-        now = self.clock.elapsed()
+        now, cpu = self.clock.elapsed(), time.thread_time()
         gap = now - self.last_ms - PROBE_INTERVAL_MS
-        self.last_ms = now
+        busy = (cpu - self.last_cpu_s) * 1000.0
+        self.last_ms, self.last_cpu_s = now, cpu
         self.max_gap_ms[self.phase] = max(self.max_gap_ms.get(self.phase, 0.0), float(gap))
+        self.max_busy_ms[self.phase] = max(self.max_busy_ms.get(self.phase, 0.0), busy)
 
     def start_phase(self, phase: str) -> None:
         self.phase = phase
-        self.last_ms = self.clock.elapsed()
+        self.last_ms, self.last_cpu_s = self.clock.elapsed(), time.thread_time()
         self.max_gap_ms.setdefault(phase, 0.0)
+        self.max_busy_ms.setdefault(phase, 0.0)
+
+    def report(self) -> str:
+        return ", ".join(f"{k} {self.max_gap_ms[k]:.0f} ms (GUI thread busy {self.max_busy_ms[k]:.0f} ms)"
+                         for k in sorted(self.max_gap_ms))
 
 
 def stall_probe() -> StallProbe:
@@ -82,6 +93,7 @@ def stall_probe() -> StallProbe:
     timer.setInterval(PROBE_INTERVAL_MS)
     probe = StallProbe(timer, clock)
     timer.timeout.connect(probe.tick)
+    probe.start_phase("idle")
     timer.start()
     return probe
 

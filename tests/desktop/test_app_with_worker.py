@@ -4,6 +4,7 @@ a 10-ms timer probe measures how long the GUI event loop ever stalled meanwhile 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import mido
@@ -14,6 +15,7 @@ from desktop.exports_panel import file_urls_mime
 from tests.desktop.conftest import App, make_music, wait_for
 
 MAX_STALL_MS = 100.0
+MAX_WALL_GAP_MS = 500.0  # a blocking wait (socket, process, file) would show here even with an idle CPU
 CALL_TIMEOUT_S = 90.0
 
 
@@ -144,7 +146,12 @@ def test_cancel_a_long_index_from_the_ui(app: App, tmp_path: Path) -> None:
 
 
 def test_the_event_loop_never_stalled(app: App) -> None:
-    gaps = app.probe.max_gap_ms
-    print("GUI stall probe, max event-loop gap (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(gaps.items())))
+    """The GUI thread never works for 100 ms at a stretch during index, search and export, and the event loop
+    never waits on anything: its wall-clock gaps stay small too (larger than the busy time only by what the OS
+    takes when other processes, the worker among them, share the 2 cores)."""
+    print(f"GUI stall probe, max event-loop gap per phase (load average {os.getloadavg()[0]:.1f}): "
+          + app.probe.report())
+    gaps, busy = app.probe.max_gap_ms, app.probe.max_busy_ms
     assert {"index", "search", "export"} <= set(gaps)
-    assert max(gaps.values()) < MAX_STALL_MS, gaps
+    assert max(busy[k] for k in ("index", "search", "export")) < MAX_STALL_MS, busy
+    assert max(gaps[k] for k in ("index", "search", "export")) < MAX_WALL_GAP_MS, gaps
