@@ -17,7 +17,6 @@ import numpy as np
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".mxf", ".mts", ".wmv")
 PICK_MAX_SIDE = 640  # frames sent to the worker: CLIP sees 224 px, so this keeps detail without big files
-THUMB_MAX_SIDE = 160
 APP_NAME = "cuesteer"
 
 Progress = Callable[[float], None]
