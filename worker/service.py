@@ -151,11 +151,26 @@ class Service:
         if mode not in MODES:
             raise JobFailed(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         seed = int(seed) if seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
+        from worker.retrieval import conditional
+
         try:
             encoder = self._query_encoder()
-            query, exclude = self._query_vector(encoder, text=text, like=like, like_at=like_at, images=images)
+            # Pictures condition the conditional prior (CFG) or the regressor in their own space when there is one.
+            by_image = conditional.image_prior(self.library, encoder, images) if mode == "prior" else None
+            routed = mode == "regression" or by_image is not None
+            query, exclude = self._query_vector(encoder, text=text, like=like, like_at=like_at,
+                                                images=None if routed else images)
             directions, strengths = self._phrase_vectors(encoder, phrases)
-            seed_vectors, seed_ids = self._seeds(job, mode, query, directions, strengths, seeds, seed, guidance)
+            if mode == "regression":
+                seed_vectors, seed_ids = conditional.regression_seed(
+                    self.library, encoder, job=job, text=text, images=images,
+                    phrases=[(p.text, p.weight) for p in phrases], library_query=query), [seed]
+            elif by_image is not None:
+                seed_vectors, seed_ids, _ = conditional.image_seeds(
+                    by_image, images, n=seeds, seed=seed, directions=directions, strengths=strengths,
+                    guidance=guidance, job=job)
+            else:
+                seed_vectors, seed_ids = self._seeds(job, mode, query, directions, strengths, seeds, seed, guidance)
             hits = self.searcher.query(seed_vectors, k * 3 if phrases else k, exclude_tracks=exclude)
         except (LibraryError, EncoderError, DecodeError, ValueError) as exc:
             raise JobFailed(str(exc)) from exc
@@ -168,10 +183,15 @@ class Service:
         return {"results": results, "diversity": diversity_report(vectors, labels), "seed": seed, "mode": mode,
                 "encoder": encoder.id, "seeds": seed_ids, "steer": [p.to_list() for p in phrases]}
 
-    def train_prior(self, *, job: Job, steps: int | None = None, seed: int = 0) -> dict:
-        """Train (or retrain) the library's unconditional Diff4Steer prior."""
+    def train_prior(self, *, job: Job, steps: int | None = None, seed: int = 0, conditional: bool = False,
+                    videos: str | None = None, condition_encoder: str | None = None) -> dict:
+        """Train (or retrain) the library's unconditional Diff4Steer prior, or with `conditional` the conditional
+        prior and the regression baseline on pseudo-pairs (+ frame/soundtrack pairs from `videos`)."""
         from worker.retrieval import priors
 
+        if conditional or videos:
+            return self._train_conditional(job, steps=steps, seed=seed, videos=videos,
+                                           condition_encoder=condition_encoder)
         with self._writing():
             try:
                 checkpoint = priors.train_library_prior(self.library, job=job, steps=steps, seed=seed)
@@ -181,11 +201,28 @@ class Service:
                 "final_loss": checkpoint.final_loss, "sigma_data": checkpoint.sigma_data,
                 "vectors": checkpoint.info.get("vectors")}
 
+    def _train_conditional(self, job: Job, *, steps: int | None, seed: int, videos: str | None,
+                           condition_encoder: str | None) -> dict:
+        from worker.retrieval import conditional, priors
+
+        with self._writing():
+            try:
+                trained, pairs = conditional.train_conditional(
+                    self.library, job=job, videos=videos, condition_encoder_name=condition_encoder, steps=steps,
+                    seed=seed, library_encoder=self._query_encoder())
+            except (ValueError, EncoderError, FileNotFoundError) as exc:
+                raise JobFailed(str(exc)) from exc
+        prior = trained[conditional.CONDITIONAL]
+        return {"path": str(priors.prior_path(self.library, conditional.CONDITIONAL)),
+                "regression_path": str(priors.prior_path(self.library, conditional.REGRESSION)),
+                "steps": prior.trained_steps, "final_loss": prior.final_loss, "sigma_data": prior.sigma_data,
+                "vectors": prior.info.get("vectors"), "pseudo_pairs": pairs.pseudo, "video_pairs": pairs.video,
+                "condition_encoder": prior.info.get("condition_encoder"), "skipped": pairs.skipped}
+
     def _seeds(self, job: Job, mode: str, query: np.ndarray | None, directions: np.ndarray | None,
                strengths: list[float], n: int, seed: int, guidance: float | None) -> tuple[np.ndarray, list[int]]:
-        if mode == "query" or (mode == "regression"):
-            # One deterministic vector: the query, moved linearly by the phrases (the regression baseline
-            # without a trained regressor: what "query → one embedding" means for an unconditional library).
+        if mode == "query":
+            # One deterministic vector: the query, moved linearly by the phrases (plain kNN for comparison).
             parts = [] if query is None else [query]
             if directions is not None:
                 parts.append(np.asarray(strengths, np.float32) @ directions / STEER_PER_WEIGHT)
@@ -266,6 +303,7 @@ class Service:
                  fps: str = "25") -> dict:
         """New music in the query's direction: seeds from the library's prior (when it has one) steer the choice."""
         from worker.generate.api import LICENCES, generate_cue, write_cue
+        from worker.generate.novelty import guard_cue
         from worker.generate.writer import hand_off_options
 
         hand_off_options(markers, timecode, fps)
@@ -286,13 +324,16 @@ class Service:
                     seed_vectors, _ = self._seeds(job, "prior", query, directions, strengths, seeds, seed, None)
             cue = generate_cue(backend, encoder=encoder, seeds=seed_vectors, phrases=[p.to_list() for p in phrases],
                                seconds=seconds, bars=bars, seed=seed, loop=loop, job=job)
+            job.progress("novelty", 0.95, "comparing the cue with the library (novelty guard)")
+            cue.metadata["novelty"] = guard_cue(cue.mix, cue.sample_rate, encoder,
+                                                self.library if encoder is not None else None)
             files = write_cue(cue, out_dir, name=name or f"cue-{backend}-{seed}", force=force, markers=markers,
                               timecode=timecode, fps=fps)
         except (LibraryError, EncoderError, ValueError) as exc:
             raise JobFailed(str(exc)) from exc
         return {"files": [str(f) for f in files], "seed": seed, "backend": backend, "seconds": cue.seconds,
                 "tempo_bpm": cue.tempo_bpm, "key": cue.key, "licence": LICENCES.get(backend, cue.licence),
-                "steered_by_seeds": seed_vectors is not None}
+                "steered_by_seeds": seed_vectors is not None, "novelty": cue.metadata["novelty"]}
 
     def embed(self, *, job: Job, texts: list[str] | None = None, audio: list[str] | None = None,
               images: list[str] | None = None, encoder: str | None = None) -> dict:

@@ -42,11 +42,17 @@ def load_prior(library: Library) -> tuple[PriorCheckpoint | None, str | None]:
     enc = library.encoder
     reason = stale_reason(checkpoint, enc[0], enc[1]) if enc else "the library is empty"
     if reason is None:
-        seen = int(checkpoint.info.get("vectors", 0) or 0)
-        now = library.counts().get("vectors", 0)
-        if seen and now > seen * STALE_GROWTH:
-            reason = f"the library grew from {seen} to {now} vectors since the prior was trained"
+        reason = growth_reason(library, checkpoint)
     return (checkpoint if reason is None else None), reason
+
+
+def growth_reason(library: Library, checkpoint: PriorCheckpoint) -> str | None:
+    """Why a checkpoint no longer covers the library because it grew, or None."""
+    seen = int(checkpoint.info.get("vectors", 0) or 0)
+    now = library.counts().get("vectors", 0)
+    if seen and now > seen * STALE_GROWTH:
+        return f"the library grew from {seen} to {now} vectors since the model was trained"
+    return None
 
 
 def train_library_prior(library: Library, *, job: Job | None = None, steps: int | None = None, seed: int = 0,

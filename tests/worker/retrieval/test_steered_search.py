@@ -1,38 +1,18 @@
 """Steered search end to end through the Service: real catalogue, FAISS, prior training and sampling, with a
-tiny randomly initialised CLAP as the text-capable encoder (the real code path, no download)."""
+tiny randomly initialised CLAP as the text-capable encoder (conftest.py: the real code path, no download)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from tests.media import clicks, tone, write
-from worker.encoders import registry
 from worker.jobs import Job, JobFailed
 from worker.retrieval import priors
 from worker.service import Service
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory):
-    from tests.worker.encoders.tiny_models import tiny_clap
-    from worker.encoders.clap import ClapEncoder
-
-    model, processor = tiny_clap()
-    encoder = ClapEncoder.from_objects(model, processor)
-    registry._cache["clap"] = encoder  # the service resolves the library's encoder id to this instance
-    music = tmp_path_factory.mktemp("music")
-    for i in range(6):
-        wave = tone(11.0, 22050, 150.0 * (i + 1), noise=0.02 * (i % 3), seed=i)
-        if i % 2:
-            wave = wave + clicks(11.0, 70 + 12 * i, seed=i)
-        write(music / f"t{i:02d}.wav", wave.astype(np.float32))
-    svc = Service(tmp_path_factory.mktemp("lib"), encoder="clap")
-    svc.index(job=Job(), paths=[str(music)])
-    priors.train_library_prior(svc.library, steps=150, width=64, depth=2)
-    yield svc
-    svc.close()
-    registry._cache.pop("clap", None)
+@pytest.fixture(scope="module", autouse=True)
+def trained_prior(service: Service) -> None:
+    priors.train_library_prior(service.library, steps=150, width=64, depth=2)
 
 
 def _search(svc: Service, **kw) -> dict:
