@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from worker.cli.commands import UsageError, add_library_options, print_json, run_job
 
@@ -43,6 +44,10 @@ def run(args: argparse.Namespace, runner) -> int:
         "bars": args.bars, "backend": args.backend, "seed": args.seed, "loop": args.loop, "name": args.name,
         "force": args.force, "markers": args.markers, "timecode": args.timecode, "fps": args.fps,
         "images": [os.path.abspath(i) for i in args.image] or None})
+    novelty = out.get("novelty") or {}
+    if novelty.get("warning"):  # the novelty guard: never ship an accidental copy unawares
+        print(f"warning: {novelty['warning']} (nearest-neighbour similarity above {novelty['threshold']:.2f})",
+              file=sys.stderr)
     if args.json:
         print_json(out)
         return 0
@@ -50,4 +55,7 @@ def run(args: argparse.Namespace, runner) -> int:
         print(path)
     print(f"{out['seconds']:.1f} s at {out['tempo_bpm']} BPM in {out['key']}, seed {out['seed']} "
           f"({out['backend']}; licence of the model: {out['licence']})")
+    if novelty.get("nearest"):
+        top = novelty["nearest"][0]
+        print(f"nearest library track: {top['label']} (similarity {top['similarity']:.2f})")
     return 0

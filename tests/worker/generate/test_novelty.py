@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,6 +123,25 @@ def test_a_training_render_counts_like_a_library_track(library: Service) -> None
     report = check_novelty(render, SR, encoder, library=library.library, extra=[reference])
     assert report.nearest[0].label == "render-0042" and report.nearest[0].source == "training"
     assert report.similarity == pytest.approx(1.0, abs=1e-5)
+
+
+def test_generated_cue_carries_its_novelty_and_a_copy_warns(library: Service, tmp_path: Path, capsys) -> None:
+    """Service.generate stores the report in the result and the sidecar; once the cue itself is in the library,
+    generating it again (same seed) is flagged — and the CLI warns — as too close to that file."""
+    from worker.cli.main import main
+
+    first = library.generate(job=Job(), out_dir=str(tmp_path / "a"), seconds=4.0, seed=5, name="cue")
+    assert first["novelty"]["encoder"] == "descriptor" and first["novelty"]["similarity"] < 0.999
+    sidecar = json.loads((tmp_path / "a" / "cue.json").read_text())
+    assert sidecar["metadata"]["novelty"]["nearest"] == first["novelty"]["nearest"]
+    library.index(job=Job(), paths=[str(tmp_path / "a" / "cue-mix.wav")])
+    assert main(["generate", "--seconds", "4", "--seed", "5", "--out", str(tmp_path / "b"), "--json",
+                 "--library", str(library.library_dir)]) == 0
+    captured = capsys.readouterr()
+    again = json.loads(captured.out)
+    assert again["novelty"]["too_close"] and again["novelty"]["similarity"] > 0.99
+    assert again["novelty"]["nearest"][0]["label"].endswith("cue-mix.wav")
+    assert "warning: too close to " in captured.err and "cue-mix.wav" in captured.err
 
 
 def test_no_encoder_no_report() -> None:
