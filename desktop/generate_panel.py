@@ -31,7 +31,7 @@ MAX_SEED = 2**31 - 1
 
 
 class GeneratePanel(QWidget):
-    generate_requested = Signal(dict)  # backend, seconds, seed (None = random), loop
+    generate_requested = Signal(object)  # backend, seconds, seed (None = random), loop
     cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):

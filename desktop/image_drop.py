@@ -24,7 +24,7 @@ def image_paths(paths: list[str]) -> list[str]:
 
 
 class ImageDropZone(QFrame):
-    images_changed = Signal(list)
+    images_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

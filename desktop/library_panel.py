@@ -37,7 +37,7 @@ def error_line(path: str, reason: str) -> str:
 
 
 class LibraryPanel(QWidget):
-    indexed = Signal(dict)  # the index report, when a run finishes
+    indexed = Signal(object)  # the index report, when a run finishes
 
     def __init__(self, bridge: WorkerBridge, parent: QWidget | None = None):
         super().__init__(parent)

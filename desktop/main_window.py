@@ -59,9 +59,9 @@ WINDOW_SIZE = (1280, 800)
 
 
 class MainWindow(QMainWindow):
-    results_arrived = Signal(dict)  # the reply of the current search (tests and the timeline listen)
-    export_finished = Signal(dict)
-    generate_finished = Signal(dict)
+    results_arrived = Signal(object)  # the reply of the current search (tests and the timeline listen)
+    export_finished = Signal(object)
+    generate_finished = Signal(object)
 
     def __init__(self, bridge: WorkerBridge, manager: WorkerManager, output_dir: str | Path,
                  player: Player | None = None):

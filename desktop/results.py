@@ -228,9 +228,9 @@ class ResultsView(QListView):
 class ResultsPanel(QWidget):
     """Summary, list and audition bar. Emits `more_like_this(result)` and `export_requested(result)`."""
 
-    more_like_this = Signal(dict)
-    export_requested = Signal(dict)
-    selection_changed = Signal(dict)
+    more_like_this = Signal(object)
+    export_requested = Signal(object)
+    selection_changed = Signal(object)
 
     def __init__(self, player: Player, parent: QWidget | None = None):
         super().__init__(parent)

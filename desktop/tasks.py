@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
@@ -16,19 +17,29 @@ log = logging.getLogger(__name__)
 OnDone = Callable[[Any, "BaseException | None"], None]
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One Python object per finished task: queued signals carry it whole (never a bare None argument, which
+    PySide6's queued marshalling has been seen to mis-count at interpreter exit)."""
+
+    on_done: OnDone
+    result: Any
+    error: BaseException | None
+
+
 class _ToMain(QObject):
     """Lives on the GUI thread; its queued signal carries a finished task's callback and outcome there."""
 
-    done = Signal(object, object, object)
+    done = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object, object, object)
-    def _deliver(self, on_done: OnDone, result: Any, error: BaseException | None) -> None:
+    @Slot(object)
+    def _deliver(self, outcome: _Outcome) -> None:
         try:
-            on_done(result, error)
+            outcome.on_done(outcome.result, outcome.error)
         except Exception:
             log.exception("task callback raised")
 
@@ -43,7 +54,7 @@ class _Task(QRunnable):
             result, error = self.fn(), None
         except BaseException as exc:  # handed to the GUI thread, never lost
             result, error = None, exc
-        self.to_main.done.emit(self.on_done, result, error)
+        self.to_main.done.emit(_Outcome(self.on_done, result, error))
 
 
 _to_main: _ToMain | None = None

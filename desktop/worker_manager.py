@@ -19,7 +19,7 @@ STATUS_CHANNEL = "status"
 
 
 class WorkerManager(QObject):
-    status_changed = Signal(dict)
+    status_changed = Signal(object)
     state_changed = Signal(str, str)  # state ("starting" | "ready" | "lost" | "stopped"), detail for the user
     notice = Signal(str)  # something the user must see (a crash, a restart, a worker that will not start)
 

@@ -18,7 +18,7 @@ from tests.media import clicks, tone, write
 SERVICE_SPEC = "tests.desktop.tiny_service:TinyService"  # imported by the worker process only (torch, CLAP)
 TRACKS = 8
 TRACK_SECONDS = 6.0
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 120.0  # a worker importing torch and building tiny CLAP on 2 overloaded cores
 PROBE_INTERVAL_MS = 10
 
 
@@ -126,7 +126,11 @@ def app(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     window.show()
     probe = stall_probe()
     manager.start()
-    wait_for(lambda: manager.state == "ready", what="the worker to start")
+    try:
+        wait_for(lambda: manager.state == "ready", what="the worker to start")
+    except BaseException:
+        manager.stop()
+        raise
     yield App(window, bridge, manager, root / "music", tracks, image, root / "out", probe)
     probe.timer.stop()
     window.close()

@@ -198,3 +198,25 @@ def test_finished_files_drag_out_as_file_urls_and_can_be_revealed(tmp_path: Path
     assert reveal_command("/a/b.wav", "darwin") == ["open", "-R", "/a/b.wav"]
     assert reveal_command("C:\\a\\b.wav", "win32") == ["explorer", "/select,C:\\a\\b.wav"]
     assert reveal_command("/a/b.wav", "linux") is None
+
+
+def test_keyboard_moves_through_results_and_triggers_actions(qtbot) -> None:
+    panel = ResultsPanel(Player())
+    qtbot.addWidget(panel)
+    results = [{"path": f"/nowhere/{i}.wav", "score": 1 - i / 10, "in_point_s": float(i), "seeds": [i]}
+               for i in range(3)]
+    panel.set_reply({"results": results, "seed": 0, "seeds": [0, 1, 2]})
+    assert panel.view.currentIndex().row() == 0
+    qtbot.keyClick(panel.view, Qt.Key.Key_Down)
+    qtbot.keyClick(panel.view, Qt.Key.Key_Down)
+    assert panel.selected()["path"] == "/nowhere/2.wav"
+    qtbot.keyClick(panel.view, Qt.Key.Key_Up)
+    with qtbot.waitSignal(panel.more_like_this) as more:
+        qtbot.keyClick(panel.view, Qt.Key.Key_M)
+    assert more.args[0]["path"] == "/nowhere/1.wav"
+    with qtbot.waitSignal(panel.export_requested) as export:
+        qtbot.keyClick(panel.view, Qt.Key.Key_E)
+    assert export.args[0]["in_point_s"] == 1.0
+    looping = panel.loop_box.isChecked()
+    qtbot.keyClick(panel.view, Qt.Key.Key_L)
+    assert panel.loop_box.isChecked() != looping and panel.player.loop == panel.loop_box.isChecked()

@@ -16,7 +16,7 @@ from worker.retrieval import priors
 from worker.service import Service
 
 SERVICE_SPEC = "tests.desktop.tiny_service:TinyService"
-PRIOR_STEPS = 40  # enough for seeds that move with steering; the real default trains for minutes
+PRIOR_STEPS = 24  # enough for seeds that move with steering; the real default trains for minutes
 PRIOR_WIDTH = 64
 PRIOR_DEPTH = 2
 
