@@ -29,6 +29,10 @@ class Envelope:
     duration_s: float
     bins_per_second: float
 
+    @property
+    def peak(self) -> float:
+        return float(max(self.maxs.max(initial=0.0), -self.mins.min(initial=0.0)))
+
     def columns(self, start_s: float, end_s: float, count: int) -> tuple[np.ndarray, np.ndarray]:
         """(mins, maxs) for `count` equal columns covering [start_s, end_s) (zeros outside the audio)."""
         lo, hi = np.zeros(count, np.float32), np.zeros(count, np.float32)

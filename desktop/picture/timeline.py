@@ -1,0 +1,726 @@
+"""The timeline: the picture as a strip of frames above the chosen cue as a waveform clip with its beat grid,
+downbeats and markers, a playhead, and a handle on the clip's end to fit the cue to a length.
+
+Everything is in timeline seconds (picture time, 0 = the picture's first frame). The cue clip starts at
+`start_s` on the timeline and plays its file from `in_point_s`; `audio_time`/`timeline_time` convert. Decoding
+(waveform, frame strip) happens on the thread pool; replies for a cue or picture no longer shown are dropped.
+The static layers are cached in a pixmap, so moving the playhead repaints a few pixels, not the waveform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Property, QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from desktop import theme
+from desktop.picture.envelope import Envelope, load_envelope
+from desktop.picture.qimages import load_thumbnail, rgb_to_qimage
+from desktop.picture.ticks import snap, tick_step, ticks
+from desktop.picture.timefmt import clock, decimals_for
+from desktop.picture.video import frames_at, is_video, probe
+from desktop.tasks import run_task
+
+MIN_VIEW_S = 10.0  # an empty or very short timeline still shows ten seconds
+END_PAD = 0.06  # room after the last thing on the timeline, so the fit handle can be dragged longer
+STILL_DEFAULT_S = 30.0  # a still image without a cue to follow
+STRIP_FRAMES = 48  # frames decoded for the strip; tiles show the nearest one
+STRIP_MAX_SIDE = 240
+MIN_FIT_S = 1.0
+SNAP_PX = 8  # the fit handle snaps to the picture's end, scene cuts and markers this close
+HANDLE_PX = 8
+MIN_BEAT_GAP_PX = 4  # closer beats are left out (downbeats stay)
+MAX_ZOOM = 200.0
+ZOOM_STEP = 1.25
+PLAYHEAD = "#d0312d"
+CLIP_FILL = "#dfe8f7"
+CLIP_FILL_FITTED = "#f3e7c9"
+STRIP_BG = "#202124"
+DOWNBEAT = "#1d3f7a"
+
+
+@dataclass
+class Cue:
+    path: str
+    start_s: float = 0.0
+    in_point_s: float = 0.0
+    length_s: float | None = None  # None until known (analysis or waveform)
+    beats_s: list[float] = field(default_factory=list)  # file seconds
+    downbeats_s: list[float] = field(default_factory=list)
+    title: str = ""
+    tempo_bpm: float | None = None
+    envelope: Envelope | None = None
+    error: str = ""
+
+
+@dataclass
+class Rows:
+    ruler: QRect
+    markers: QRect
+    picture: QRect
+    cue: QRect
+    header_w: int
+
+
+class TimelineView(QWidget):
+    """Set content with set_picture / set_scenes / set_cue / set_analysis / set_markers; drive `position`."""
+
+    seekRequested = Signal(float)  # noqa: N815 — timeline seconds the user clicked or scrubbed to
+    fitRequested = Signal(float)  # noqa: N815 — the cue length (seconds) the fit handle was dropped at
+    positionChanged = Signal(float)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.picture_path = ""
+        self.picture_kind = ""  # "video", "image" or ""
+        self.picture_duration_s: float | None = None
+        self.picture_error = ""
+        self.strip: list[tuple[float, QImage]] = []
+        self.still: QImage | None = None
+        self.scenes: list[tuple[float, float]] = []
+        self.cue: Cue | None = None
+        self.markers: list[tuple[float, str]] = []
+        self.zoom = 1.0
+        self.view_start = 0.0
+        self._position = 0.0
+        self._picture_token = 0
+        self._cue_token = 0
+        self._cache: QPixmap | None = None
+        self._drag = ""  # "fit", "scrub" or ""
+        self._fit_preview: float | None = None
+        self.fit_target_s: float | None = None  # the last length asked for, shown until a new cue arrives
+        self._frozen_duration: float | None = None  # the view does not rescale under a dragging hand
+        self._px_cache: dict[float, int] = {}
+        self._rows: Rows | None = None
+
+    # ---- content --------------------------------------------------------------------------------------------
+
+    def set_picture(self, path: str, duration_s: float | None = None) -> None:
+        """A video (strip of frames) or an image (the still for `duration_s`, else as long as the cue)."""
+        self._picture_token += 1
+        token = self._picture_token
+        self.picture_path, self.strip, self.still, self.picture_error = str(path or ""), [], None, ""
+        self.picture_kind = "" if not path else ("video" if is_video(path) else "image")
+        self.picture_duration_s = duration_s
+        if self.picture_kind == "video":
+            run_task(lambda: _decode_strip(path), lambda out, err: self._strip_ready(token, duration_s, out, err))
+        elif self.picture_kind == "image":
+            run_task(lambda: load_thumbnail(path, STRIP_MAX_SIDE),
+                     lambda image, err: self._still_ready(token, image, err))
+        if not path:
+            self.scenes = []
+        self._changed()
+
+    def set_scenes(self, scenes: Sequence[Sequence[float]]) -> None:
+        """Scene boundaries [(start_s, end_s), …] (the drop zone's `scenes_changed`)."""
+        self.scenes = [(float(a), float(b)) for a, b in scenes]
+        self._changed()
+
+    def set_cue(self, path: str, *, start_s: float = 0.0, in_point_s: float = 0.0, length_s: float | None = None,
+                beats_s: Sequence[float] = (), downbeats_s: Sequence[float] = (), title: str = "",
+                tempo_bpm: float | None = None) -> None:
+        """Show `path` as the cue clip; its waveform loads in the background. Beats are in file seconds."""
+        self._cue_token += 1
+        token = self._cue_token
+        self.fit_target_s = None
+        if not path:
+            self.cue = None
+            self._changed()
+            return
+        self.cue = Cue(str(path), float(start_s), float(in_point_s), length_s, [float(b) for b in beats_s],
+                       [float(b) for b in downbeats_s], title or Path(path).stem, tempo_bpm)
+        run_task(lambda: load_envelope(path), lambda env, err: self._envelope_ready(token, env, err))
+        self._changed()
+
+    def set_analysis(self, analysis: dict[str, Any]) -> None:
+        """The worker's analyze result for the current cue: beats_s, downbeats_s, tempo_bpm, duration_s."""
+        if self.cue is None:
+            return
+        self.cue.beats_s = [float(b) for b in analysis.get("beats_s", [])]
+        self.cue.downbeats_s = [float(b) for b in analysis.get("downbeats_s", [])]
+        self.cue.tempo_bpm = analysis.get("tempo_bpm", self.cue.tempo_bpm)
+        if self.cue.length_s is None and analysis.get("duration_s"):
+            self.cue.length_s = max(0.0, float(analysis["duration_s"]) - self.cue.in_point_s)
+        self._changed()
+
+    def set_markers(self, markers: Sequence[tuple[float, str]]) -> None:
+        self.markers = sorted((float(t), str(label)) for t, label in markers)
+        self._changed()
+
+    def clear_fit(self) -> None:
+        """Forget the requested fit length (e.g. when the worker's fit failed)."""
+        self.fit_target_s = None
+        self._changed()
+
+    # ---- playhead ---------------------------------------------------------------------------------------------
+
+    def _get_position(self) -> float:
+        return self._position
+
+    def setPosition(self, seconds: float) -> None:  # noqa: N802 — the Qt property's setter
+        seconds = max(0.0, float(seconds))
+        if seconds == self._position:
+            return
+        old = self._playhead_rect()
+        self._position = seconds
+        self.update(old.united(self._playhead_rect()))
+        self.positionChanged.emit(seconds)
+
+    position = Property(float, _get_position, setPosition, notify=positionChanged)
+
+    def set_audio_position(self, file_s: float) -> None:
+        """Slot for a player reporting seconds into the cue's file (desktop.audition.Player.position_changed)."""
+        self.setPosition(self.timeline_time(file_s))
+
+    def audio_time(self, timeline_s: float) -> float:
+        """Seconds into the cue's file that play at `timeline_s`."""
+        return timeline_s if self.cue is None else self.cue.in_point_s + timeline_s - self.cue.start_s
+
+    def timeline_time(self, file_s: float) -> float:
+        return file_s if self.cue is None else self.cue.start_s + file_s - self.cue.in_point_s
+
+    # ---- geometry ---------------------------------------------------------------------------------------------
+
+    def cue_length(self) -> float | None:
+        if self.cue is None:
+            return None
+        if self.cue.length_s is not None:
+            return self.cue.length_s
+        if self.cue.envelope is not None:
+            return max(0.0, self.cue.envelope.duration_s - self.cue.in_point_s)
+        return None
+
+    def picture_length(self) -> float | None:
+        """How long the picture lasts: the video's duration, or the still's (explicit, else the cue's end)."""
+        if self.picture_duration_s is not None:
+            return self.picture_duration_s
+        if self.picture_kind == "image":
+            length = self.cue_length()
+            return (self.cue.start_s + length) if self.cue is not None and length else STILL_DEFAULT_S
+        return None
+
+    def content_duration(self) -> float:
+        if self._frozen_duration is not None:
+            return self._frozen_duration
+        ends = [MIN_VIEW_S, self.picture_length() or 0.0, *(t for t, _ in self.markers)]
+        length = self.cue_length()
+        if self.cue is not None and length:
+            ends.append(self.cue.start_s + length)
+        if self.fit_target_s is not None and self.cue is not None:
+            ends.append(self.cue.start_s + self.fit_target_s)
+        return max(ends) * (1 + END_PAD)
+
+    def _px(self, n: float) -> int:
+        """theme.px, cached: geometry is asked for on every mouse move and paint, and the font rarely changes."""
+        if n not in self._px_cache:
+            self._px_cache[n] = theme.px(n)
+        return self._px_cache[n]
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ApplicationFontChange):
+            self._px_cache.clear()
+            self._rows = self._cache = None
+        super().changeEvent(event)
+
+    def rows(self) -> Rows:
+        if self._rows is None or self._rows.ruler.width() != self.width():
+            self._rows = self._compute_rows()
+        return self._rows
+
+    def _compute_rows(self) -> Rows:
+        fm = self.fontMetrics()
+        line = fm.height()
+        header_w = fm.horizontalAdvance("Picture") + self._px(18)
+        ruler = QRect(0, 0, self.width(), line + self._px(10))
+        markers = QRect(0, ruler.bottom() + 1, self.width(), line + self._px(6))
+        picture = QRect(0, markers.bottom() + 1 + self._px(2), self.width(), self._px(56))
+        cue = QRect(0, picture.bottom() + 1 + self._px(6), self.width(), max(self._px(76), 3 * line + self._px(20)))
+        return Rows(ruler, markers, picture, cue, header_w)
+
+    def content_left(self) -> int:
+        return self.rows().header_w
+
+    def content_width(self) -> int:
+        return max(1, self.width() - self.content_left() - self._px(8))
+
+    def px_per_s(self) -> float:
+        return self.content_width() * self.zoom / self.content_duration()
+
+    def time_to_x(self, seconds: float) -> float:
+        return self.content_left() + (seconds - self.view_start) * self.px_per_s()
+
+    def x_to_time(self, x: float) -> float:
+        return self.view_start + (x - self.content_left()) / self.px_per_s()
+
+    def visible_span(self) -> tuple[float, float]:
+        return self.view_start, self.view_start + self.content_width() / self.px_per_s()
+
+    def clip_rect(self) -> QRectF | None:
+        length = self.cue_length()
+        if self.cue is None or not length:
+            return None
+        r = self.rows().cue
+        return QRectF(self.time_to_x(self.cue.start_s), r.top() + 1,
+                      length * self.px_per_s(), r.height() - 2)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._px(900), self.rows().cue.bottom() + self._px(8))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self._px(320), self.sizeHint().height())
+
+    # ---- background results -----------------------------------------------------------------------------------
+
+    def _strip_ready(self, token: int, duration_s: float | None, out: Any, error: BaseException | None) -> None:
+        if token != self._picture_token:
+            return
+        if error is not None:
+            self.picture_error = f"Cannot read the video: {error}"
+        else:
+            info_duration, self.strip = out
+            if duration_s is None:
+                self.picture_duration_s = info_duration
+        self._changed()
+
+    def _still_ready(self, token: int, image: Any, error: BaseException | None) -> None:
+        if token != self._picture_token:
+            return
+        if error is not None:
+            self.picture_error = f"Cannot read the image: {error}"
+        else:
+            self.still = image
+        self._changed()
+
+    def _envelope_ready(self, token: int, envelope: Envelope | None, error: BaseException | None) -> None:
+        if token != self._cue_token or self.cue is None:
+            return
+        if error is not None or envelope is None:
+            self.cue.error = f"Cannot read the audio: {error}"
+        else:
+            self.cue.envelope = envelope
+        self._changed()
+
+    def waveform_loaded(self) -> bool:
+        return self.cue is not None and (self.cue.envelope is not None or bool(self.cue.error))
+
+    # ---- painting ---------------------------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._cache = None
+        self._clamp_view()
+        self.updateGeometry()
+        self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._cache = None
+        super().resizeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        if self._cache is None or self._cache.size() != self.size() * self.devicePixelRatioF():
+            self._cache = self._render_static()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._cache)
+        self._paint_playhead(painter)
+        painter.end()
+
+    def _render_static(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(self.palette().base().color())
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(self.font())
+        rows = self.rows()
+        painter.setClipRect(QRect(rows.header_w, 0, self.width() - rows.header_w, self.height()))
+        self._paint_ruler(painter, rows)
+        self._paint_picture(painter, rows)
+        self._paint_cue(painter, rows)
+        self._paint_markers(painter, rows)
+        painter.setClipping(False)
+        self._paint_headers(painter, rows)
+        painter.end()
+        return pixmap
+
+    def _paint_headers(self, p: QPainter, rows: Rows) -> None:
+        p.fillRect(QRect(0, 0, rows.header_w, self.height()), self.palette().window().color())
+        p.setPen(self.palette().text().color())
+        pad = self._px(6)
+        for rect, label in ((rows.markers, "Markers"), (rows.picture, "Picture"), (rows.cue, "Cue")):
+            p.drawText(QRect(pad, rect.top(), rows.header_w - pad, rect.height()),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+        p.setPen(QPen(self.palette().mid().color(), 1))
+        p.drawLine(rows.header_w, 0, rows.header_w, self.height())
+
+    def _paint_ruler(self, p: QPainter, rows: Rows) -> None:
+        fm = self.fontMetrics()
+        text = self.palette().text().color()
+        grid = QColor(self.palette().mid().color())
+        start, end = self.visible_span()
+        step = tick_step(self.px_per_s(), fm.horizontalAdvance("00:00.0") + self._px(16))
+        minor = step / (5 if step in (1.0, 10.0, 60.0, 600.0, 0.5, 5.0) else 2)
+        r = rows.ruler
+        p.setPen(QPen(grid, 1))
+        p.drawLine(r.left(), r.bottom(), r.right(), r.bottom())
+        for t in ticks(start, end, minor):
+            x = round(self.time_to_x(t))
+            p.drawLine(x, r.bottom() - self._px(3), x, r.bottom())
+        decimals = decimals_for(step)
+        for t in ticks(start, end, step):
+            x = round(self.time_to_x(t))
+            p.setPen(QPen(grid, 1))
+            p.drawLine(x, r.bottom() - self._px(7), x, r.bottom())
+            p.setPen(text)
+            p.drawText(QRect(x + self._px(3), r.top(), self._px(200), r.height() - self._px(4)),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, clock(t, decimals))
+
+    def _paint_picture(self, p: QPainter, rows: Rows) -> None:
+        r = rows.picture
+        length = self.picture_length()
+        if not self.picture_kind or not length:
+            self._placeholder(p, r, "No picture: drop images or a video")
+            return
+        x0, x1 = self.time_to_x(0.0), self.time_to_x(length)
+        area = QRectF(x0, r.top(), x1 - x0, r.height())
+        p.fillRect(area, QColor(STRIP_BG))
+        if self.picture_error:
+            p.setPen(QColor("#f0b0a0"))
+            p.drawText(area, Qt.AlignmentFlag.AlignCenter, self.picture_error)
+            return
+        images = self.strip if self.picture_kind == "video" else ([(0.0, self.still)] if self.still else [])
+        if not images:
+            p.setPen(QColor("#bbbbbb"))
+            p.drawText(area.intersected(QRectF(self.rect())), Qt.AlignmentFlag.AlignCenter, "loading picture…")
+            return
+        first = images[0][1]
+        tile_w = max(self._px(24), r.height() * first.width() / max(1, first.height()))
+        times = np.array([t for t, _ in images])
+        p.save()
+        p.setClipRect(area.intersected(QRectF(rows.header_w, 0, self.width(), self.height())))
+        # tiles restart at each cut, so a tile never shows one shot over another's time
+        segments = [(a, min(b, length)) for a, b in self.scenes if a < length] or [(0.0, length)]
+        for a, b in segments:
+            sx0, sx1 = self.time_to_x(a), self.time_to_x(b)
+            if sx1 < rows.header_w or sx0 > self.width():
+                continue
+            inside = np.flatnonzero((times >= a) & (times <= b))
+            p.save()
+            p.setClipRect(QRectF(sx0, r.top(), sx1 - sx0, r.height()).intersected(
+                QRectF(rows.header_w, 0, self.width(), self.height())))
+            x = sx0 + tile_w * max(0, int((rows.header_w - tile_w - sx0) // tile_w))
+            while x < min(sx1, self.width()):
+                t = self.x_to_time(x + tile_w / 2)
+                pool = inside if len(inside) else np.arange(len(times))
+                image = images[int(pool[np.abs(times[pool] - t).argmin()])][1]
+                p.drawImage(QRectF(x, r.top(), tile_w, r.height()), image)
+                p.setPen(QPen(QColor(0, 0, 0, 140), 1))
+                p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+                x += tile_w
+            p.restore()
+        for start, _end in self.scenes[1:]:  # cuts: a bright line with a dark edge so it shows on any frame
+            cx = self.time_to_x(start)
+            p.setPen(QPen(QColor(0, 0, 0, 200), self._px(4)))
+            p.drawLine(QPointF(cx, r.top()), QPointF(cx, r.bottom()))
+            p.setPen(QPen(QColor("#ffd34d"), self._px(2)))
+            p.drawLine(QPointF(cx, r.top()), QPointF(cx, r.bottom()))
+        p.restore()
+
+    def _paint_cue(self, p: QPainter, rows: Rows) -> None:
+        r = rows.cue
+        clip = self.clip_rect()
+        if self.cue is None:
+            self._placeholder(p, r, "No cue: choose a result to lay it against the picture")
+            return
+        if clip is None:
+            self._placeholder(p, r, "loading cue…")
+            return
+        fm = self.fontMetrics()
+        accent = QColor(theme.ACCENT)
+        fitted = self.fit_target_s is not None
+        p.setPen(QPen(accent, 1))
+        p.setBrush(QColor(CLIP_FILL_FITTED if fitted else CLIP_FILL))
+        p.drawRoundedRect(clip, self._px(4), self._px(4))
+        title_h = fm.height() + self._px(4)
+        wave = QRectF(clip.left(), clip.top() + title_h, clip.width(), clip.height() - title_h - self._px(2))
+        self._paint_waveform(p, wave)
+        self._paint_beats(p, clip, wave, title_h)
+        self._paint_title(p, clip, title_h)
+        self._paint_fit(p, rows, clip)
+
+    def _paint_waveform(self, p: QPainter, wave: QRectF) -> None:
+        cue = self.cue
+        assert cue is not None
+        if cue.error:
+            p.setPen(QColor(theme.ERROR_FG))
+            p.drawText(wave, Qt.AlignmentFlag.AlignCenter, cue.error)
+            return
+        if cue.envelope is None:
+            p.setPen(QColor(theme.NEUTRAL))
+            p.drawText(wave, Qt.AlignmentFlag.AlignCenter, "loading waveform…")
+            return
+        visible = wave.intersected(QRectF(self.content_left(), wave.top(), self.content_width(), wave.height()))
+        columns = max(1, int(visible.width() * self.devicePixelRatioF()))
+        a = self.audio_time(self.x_to_time(visible.left()))
+        b = self.audio_time(self.x_to_time(visible.right()))
+        lo, hi = cue.envelope.columns(a, b, columns)
+        mid = wave.center().y()
+        half = (wave.height() / 2 - 1) / max(cue.envelope.peak, 1e-3)  # a quiet cue still shows its shape
+        xs = visible.left() + (np.arange(columns) + 0.5) * visible.width() / columns
+        outline = [QPointF(x, mid - v * half) for x, v in zip(xs, hi, strict=True)]
+        outline += [QPointF(x, mid - v * half) for x, v in zip(xs[::-1], lo[::-1], strict=True)]
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.WAVEFORM))
+        p.drawPolygon(QPolygonF(outline))  # one call: a polygon, not thousands of lineTo
+
+    def _paint_beats(self, p: QPainter, clip: QRectF, wave: QRectF, title_h: float) -> None:
+        cue = self.cue
+        assert cue is not None
+        length = self.cue_length() or 0.0
+        fm = self.fontMetrics()
+        pps = self.px_per_s()
+
+        def on_clip(times: list[float]) -> list[tuple[int, float]]:
+            return [(i, self.timeline_time(t)) for i, t in enumerate(times)
+                    if cue.in_point_s <= t <= cue.in_point_s + length]
+
+        beats = on_clip(cue.beats_s)
+        gaps = np.diff(cue.beats_s) * pps if len(cue.beats_s) > 1 else np.array([np.inf])
+        if float(np.median(gaps)) >= MIN_BEAT_GAP_PX:
+            p.setPen(QPen(QColor(29, 63, 122, 90), 1))
+            for _, t in beats:
+                x = self.time_to_x(t)
+                p.drawLine(QPointF(x, wave.top()), QPointF(x, wave.bottom()))
+        downs = on_clip(cue.downbeats_s)
+        label_w = fm.horizontalAdvance("888") + self._px(6)
+        bar_gap = float(np.median(np.diff(cue.downbeats_s))) * pps if len(cue.downbeats_s) > 1 else np.inf
+        every = max(1, int(np.ceil(label_w / bar_gap))) if bar_gap > 0 else 1
+        every = next((n for n in (1, 2, 4, 8, 16, 32, 64) if n >= every), every)
+        for i, t in downs:
+            x = self.time_to_x(t)
+            p.setPen(QPen(QColor(DOWNBEAT), self._px(2) if bar_gap > 3 * label_w else 1))
+            p.drawLine(QPointF(x, clip.top() + title_h), QPointF(x, clip.bottom()))
+            if i % every == 0:
+                p.setPen(QColor(DOWNBEAT))
+                p.drawText(QRectF(x + self._px(3), wave.top(), label_w, fm.height()),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(i + 1))
+
+    def _paint_title(self, p: QPainter, clip: QRectF, title_h: float) -> None:
+        cue = self.cue
+        assert cue is not None
+        parts = [cue.title]
+        if cue.tempo_bpm:
+            parts.append(f"{cue.tempo_bpm:.0f} BPM")
+        parts.append(clock(self.cue_length() or 0.0, 1))
+        visible_left = max(clip.left(), float(self.content_left()))
+        box = QRectF(visible_left + self._px(6), clip.top(), clip.right() - visible_left - self._px(6) - HANDLE_PX,
+                     title_h)
+        p.setPen(self.palette().text().color() if self.palette().base().color().lightness() > 128
+                 else QColor("#111111"))
+        font = p.font()
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   QFontMetrics(font).elidedText("  ·  ".join(parts), Qt.TextElideMode.ElideRight, int(box.width())))
+        font.setBold(False)
+        p.setFont(font)
+
+    def _paint_fit(self, p: QPainter, rows: Rows, clip: QRectF) -> None:
+        """The handle on the clip's end; while dragging (or after a request) the target end, dashed."""
+        handle = QRectF(clip.right() - self._px(HANDLE_PX), clip.top(), self._px(HANDLE_PX), clip.height())
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.ACCENT))
+        p.drawRoundedRect(handle, self._px(2), self._px(2))
+        p.setPen(QPen(QColor("white"), 1))
+        for dx in (0.35, 0.65):
+            x = handle.left() + handle.width() * dx
+            p.drawLine(QPointF(x, handle.center().y() - self._px(8)), QPointF(x, handle.center().y() + self._px(8)))
+        target = self._fit_preview if self._fit_preview is not None else self.fit_target_s
+        if target is None or self.cue is None:
+            return
+        x = self.time_to_x(self.cue.start_s + target)
+        r = rows.cue
+        shade = QRectF(min(x, clip.right()), r.top(), abs(x - clip.right()), r.height())
+        p.fillRect(shade, QColor(192, 57, 43, 50) if x < clip.right() else QColor(31, 138, 76, 40))
+        p.setPen(QPen(QColor(theme.NEGATIVE if x < clip.right() else theme.POSITIVE), self._px(2),
+                      Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(x, rows.picture.top()), QPointF(x, r.bottom()))
+        label = f"fit to {clock(target, 1)}" + ("" if self._fit_preview is not None else " (requested)")
+        fm = self.fontMetrics()
+        w = fm.horizontalAdvance(label) + self._px(10)
+        box = QRectF(min(x + self._px(4), self.width() - w - 2), r.bottom() - fm.height() - self._px(6), w,
+                     fm.height() + self._px(4))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(255, 255, 255, 230))
+        p.drawRoundedRect(box, self._px(3), self._px(3))
+        p.setPen(QColor("#111111"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _paint_markers(self, p: QPainter, rows: Rows) -> None:
+        r = rows.markers
+        fm = self.fontMetrics()
+        colour = QColor("#8e44ad")
+        for t, label in self.markers:
+            x = self.time_to_x(t)
+            p.setPen(QPen(QColor(142, 68, 173, 110), 1, Qt.PenStyle.DotLine))
+            p.drawLine(QPointF(x, r.bottom()), QPointF(x, rows.cue.bottom()))
+            size = self._px(6)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawPolygon(QPolygonF([QPointF(x - size, r.top() + self._px(3)), QPointF(x + size, r.top() + self._px(3)),
+                                     QPointF(x, r.top() + self._px(3) + size * 1.4)]))
+            p.setPen(colour)
+            p.drawText(QRectF(x + size + self._px(2), r.top(), fm.horizontalAdvance(label) + self._px(4), r.height()),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+
+    def _placeholder(self, p: QPainter, rect: QRect, text: str) -> None:
+        area = QRect(rect.left() + self.content_left() + self._px(4), rect.top() + self._px(2),
+                     rect.width() - self.content_left() - self._px(12), rect.height() - self._px(4))
+        p.setPen(QPen(QColor(theme.NEUTRAL), 1, Qt.PenStyle.DashLine))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(area, self._px(4), self._px(4))
+        p.setPen(QColor(theme.NEUTRAL))
+        p.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _playhead_rect(self) -> QRect:
+        x = round(self.time_to_x(self._position))
+        return QRect(x - self._px(8), 0, self._px(16) + 1, self.height())
+
+    def _paint_playhead(self, p: QPainter) -> None:
+        x = self.time_to_x(self._position)
+        if x < self.content_left() - 1:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(PLAYHEAD)
+        p.setPen(QPen(colour, self._px(2)))
+        ruler = self.rows().ruler
+        p.drawLine(QPointF(x, ruler.top() + self._px(6)), QPointF(x, self.height()))
+        size = self._px(6)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawPolygon(QPolygonF([QPointF(x - size, ruler.top()), QPointF(x + size, ruler.top()),
+                                 QPointF(x, ruler.top() + size * 1.5)]))
+
+    # ---- interaction ------------------------------------------------------------------------------------------
+
+    def on_fit_handle(self, pos: QPointF) -> bool:
+        clip = self.clip_rect()
+        return (clip is not None and abs(pos.x() - clip.right()) <= self._px(HANDLE_PX)
+                and clip.top() <= pos.y() <= clip.bottom())
+
+    def fit_length_at(self, x: float, snapping: bool = True) -> float:
+        """The cue length the handle means at `x`: snapped to the picture's end, cuts and markers nearby."""
+        assert self.cue is not None
+        end = self.x_to_time(x)
+        if snapping:
+            candidates = [t for _, t in self.scenes] + [t for t, _ in self.markers]
+            if self.picture_kind == "video" and self.picture_duration_s:
+                candidates.append(self.picture_duration_s)
+            end = snap(end, candidates, self.px_per_s(), self._px(SNAP_PX))
+        return round(max(MIN_FIT_S, end - self.cue.start_s), 3)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        pos = event.position()
+        if self.on_fit_handle(pos):
+            self._drag = "fit"
+            self._frozen_duration = self.content_duration()
+            self._fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
+        elif pos.x() >= self.content_left():
+            self._drag = "scrub"
+            self._seek_to(pos.x())
+        self._cache = None
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if self._drag == "fit":
+            self._fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
+            self._cache = None
+            self.update()
+        elif self._drag == "scrub":
+            self._seek_to(pos.x())
+        else:
+            on_handle = self.on_fit_handle(pos)
+            self.setCursor(Qt.CursorShape.SizeHorCursor if on_handle else Qt.CursorShape.ArrowCursor)
+            self.setToolTip("Drag to fit the cue to a length (Alt: no snapping)" if on_handle else "")
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._drag == "fit" and self._fit_preview is not None:
+            seconds = self.fit_length_at(event.position().x(), self._snapping(event))
+            self._fit_preview = self._frozen_duration = None
+            if abs(seconds - (self.cue_length() or 0.0)) >= 1e-3:
+                self.fit_target_s = seconds
+                self.fitRequested.emit(seconds)
+            self._changed()
+        self._drag = ""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self._drag == "fit":
+            self._drag, self._fit_preview, self._frozen_duration = "", None, None
+            self._changed()
+            return
+        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 1.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1
+            t = max(0.0, self._position + (step if event.key() == Qt.Key.Key_Right else -step))
+            self.setPosition(t)
+            self.seekRequested.emit(t)
+            return
+        super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        """Wheel zooms around the pointer; Shift+wheel (or a horizontal swipe) scrolls."""
+        delta = event.angleDelta()
+        if delta.x() or event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            amount = (delta.x() or delta.y()) / 120.0
+            self.view_start -= amount * 0.1 * (self.visible_span()[1] - self.view_start)
+        elif delta.y():
+            anchor = self.x_to_time(event.position().x())
+            self.zoom = min(MAX_ZOOM, max(1.0, self.zoom * (ZOOM_STEP if delta.y() > 0 else 1 / ZOOM_STEP)))
+            self.view_start = anchor - (event.position().x() - self.content_left()) / self.px_per_s()
+        self._changed()
+        event.accept()
+
+    def _clamp_view(self) -> None:
+        visible = self.content_width() / self.px_per_s()
+        self.view_start = min(max(0.0, self.view_start), max(0.0, self.content_duration() - visible))
+
+    def _seek_to(self, x: float) -> None:
+        t = max(0.0, self.x_to_time(x))
+        self.setPosition(t)
+        self.seekRequested.emit(t)
+
+    @staticmethod
+    def _snapping(event: QMouseEvent) -> bool:
+        return not event.modifiers() & Qt.KeyboardModifier.AltModifier
+
+
+def _decode_strip(path: str) -> tuple[float, list[tuple[float, QImage]]]:
+    """(duration, [(time, frame)]) for the strip: STRIP_FRAMES frames at the middles of equal spans."""
+    duration = probe(path).duration_s
+    count = max(1, min(STRIP_FRAMES, int(duration * 2) or 1))
+    times = [(i + 0.5) * duration / count for i in range(count)]
+    return duration, [(t, rgb_to_qimage(rgb)) for t, rgb in zip(times, frames_at(path, times, STRIP_MAX_SIDE),
+                                                                  strict=True)]
