@@ -1,12 +1,14 @@
 """Small, dependency-free DSP shared by the learning-free encoder and analysis: framing, STFT power, mel bank.
 
-numpy only (no librosa: its numba start-up costs ~20 s per process, which a worker cannot afford)."""
+numpy and scipy.fft only (no librosa: its numba start-up costs ~20 s per process, which a worker cannot afford).
+scipy's FFT keeps float32 in float32 (numpy's computes in float64): ~7x faster on 1024-point frames."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
 
 def frames(wave: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
@@ -18,9 +20,45 @@ def frames(wave: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
 
 def power_spectrogram(wave: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """(n_frames, n_fft // 2 + 1) power of the Hann-windowed STFT, float32."""
-    window = _hann(n_fft)
-    spec = np.fft.rfft(frames(wave.astype(np.float32, copy=False), n_fft, hop) * window, axis=1)
-    return (spec.real**2 + spec.imag**2).astype(np.float32)
+    return frame_power(frames(wave.astype(np.float32, copy=False), n_fft, hop))
+
+
+def frame_power(framed: np.ndarray) -> np.ndarray:
+    """(n_frames, n_fft // 2 + 1) float32 power of already framed samples (n_frames, n_fft), Hann-windowed."""
+    spec = scipy.fft.rfft(framed * _hann(framed.shape[1]), axis=1)
+    return (spec.real**2 + spec.imag**2).astype(np.float32, copy=False)
+
+
+class FrameStream:
+    """The frames of `frames(wave, n_fft, hop)` computed block by block, for a wave that arrives in blocks.
+
+    `push` returns the power of every frame completed by the new samples, `finish` those of a wave too short
+    for one frame (zero-padded, as `frames` does); concatenated they equal `power_spectrogram(whole wave)`.
+    """
+
+    def __init__(self, n_fft: int, hop: int) -> None:
+        self.n_fft, self.hop = n_fft, hop
+        self._buf = np.zeros(0, np.float32)  # starts at the next frame's first sample
+        self.frames_out = 0
+        self.samples_in = 0
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        block = np.asarray(block, np.float32)
+        self.samples_in += len(block)
+        self._buf = np.concatenate([self._buf, block]) if len(self._buf) else block
+        if len(self._buf) < self.n_fft:
+            return np.zeros((0, self.n_fft // 2 + 1), np.float32)
+        n = 1 + (len(self._buf) - self.n_fft) // self.hop
+        power = frame_power(np.lib.stride_tricks.sliding_window_view(self._buf, self.n_fft)[: n * self.hop : self.hop])
+        self._buf = self._buf[n * self.hop :]
+        self.frames_out += n
+        return power
+
+    def finish(self) -> np.ndarray:
+        if self.frames_out or not self.samples_in:
+            return np.zeros((0, self.n_fft // 2 + 1), np.float32)
+        self.frames_out = 1
+        return power_spectrogram(self._buf, self.n_fft, self.hop)
 
 
 def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:

@@ -16,28 +16,51 @@ class Window:
     samples: np.ndarray
 
 
+class WindowPlan:
+    """Where the windows of a track of not-yet-known length fall, as sample ranges [start, end).
+
+    `ready(total)` gives the windows that `total` samples complete; `finish(total)` the rest once the length is
+    known: the track itself when it is shorter than one window, else a window ending at the end when more than
+    a second is left uncovered. Shared by `windows` and encoders that embed a whole stream at once.
+    """
+
+    def __init__(self, sample_rate: int, window_s: float, hop_s: float) -> None:
+        self.sample_rate = sample_rate
+        self.win = int(round(window_s * sample_rate))
+        self.hop = int(round(hop_s * sample_rate))
+        self.next_start = 0
+        self.last_end = 0  # end of the last full window given out, 0 before the first
+
+    def ready(self, total: int) -> list[tuple[int, int]]:
+        out = []
+        while self.next_start + self.win <= total:
+            out.append((self.next_start, self.next_start + self.win))
+            self.last_end = self.next_start + self.win
+            self.next_start += self.hop
+        return out
+
+    def finish(self, total: int) -> list[tuple[int, int]]:
+        out = self.ready(total)
+        if not self.last_end:
+            return [(0, total)] if total else []
+        if total - self.last_end >= self.sample_rate:  # more than a second left over: one more window
+            out.append((total - self.win, total))
+        return out
+
+
 def windows(blocks: Iterable[np.ndarray], sample_rate: int, window_s: float, hop_s: float) -> Iterator[Window]:
     """Yield windows in order; a track shorter than one window yields one window of its own length."""
-    win = int(round(window_s * sample_rate))
-    hop = int(round(hop_s * sample_rate))
+    plan = WindowPlan(sample_rate, window_s, hop_s)
     buf = np.zeros(0, np.float32)
     buf_start = 0  # absolute sample index of buf[0]
-    last_win: np.ndarray | None = None
-    last_end = 0
+    keep = plan.win  # the end-aligned tail window may reach back one window from the end
     for block in blocks:
         buf = np.concatenate([buf, block]) if len(buf) else block
-        while len(buf) >= win:
-            last_win = buf[:win]
-            last_end = buf_start + win
-            yield Window(buf_start / sample_rate, last_end / sample_rate, last_win)
-            buf = buf[hop:]
-            buf_start += hop
+        total = buf_start + len(buf)
+        for start, end in plan.ready(total):
+            yield Window(start / sample_rate, end / sample_rate, buf[start - buf_start : end - buf_start])
+        drop = max(min(plan.next_start, total - keep) - buf_start, 0)
+        buf, buf_start = buf[drop:], buf_start + drop
     total = buf_start + len(buf)
-    if last_win is None:
-        if total:
-            yield Window(0.0, total / sample_rate, buf)
-        return
-    uncovered = buf[last_end - buf_start :]
-    if len(uncovered) >= sample_rate:  # more than a second left over: one more window ending at the end
-        tail = np.concatenate([last_win, uncovered])[-win:]
-        yield Window((total - win) / sample_rate, total / sample_rate, tail)
+    for start, end in plan.finish(total):
+        yield Window(start / sample_rate, end / sample_rate, buf[start - buf_start : end - buf_start])

@@ -31,3 +31,18 @@ def test_short_track_is_one_window_of_its_own_length() -> None:
 def test_exact_multiple_has_no_extra_tail() -> None:
     got = list(windows(_blocks(np.ones(200, np.float32), 64), 10, 10, 5))
     assert [(w.start_s, w.end_s) for w in got] == [(0.0, 10.0), (5.0, 15.0), (10.0, 20.0)]
+
+
+def test_plan_gives_the_same_ranges_as_windows_for_any_blocking() -> None:
+    from worker.library.windows import WindowPlan
+
+    rng = np.random.default_rng(1)
+    for length in (42, 100, 199, 200, 237, 1234):
+        x = np.arange(length, dtype=np.float32)
+        expected = [(int(w.samples[0]), int(w.samples[-1]) + 1) for w in windows(_blocks(x, 64), 10, 10, 5)]
+        plan, total, got = WindowPlan(10, 10, 5), 0, []
+        while total < length:
+            total = min(length, total + int(rng.integers(1, 90)))
+            got += plan.ready(total)
+        got += plan.finish(total)
+        assert got == expected
