@@ -23,6 +23,7 @@ CUE_BPM = 120.0
 CUE_SECONDS = 16.0
 CUE_RATE = 22050
 WAIT_S = 60.0
+TIMELINE_WIDTH = 760  # about the middle column of the main window at 1280×800
 
 
 def scene_frame(kind: str, i: int) -> np.ndarray:
@@ -126,7 +127,7 @@ def render(out_dir: Path, work: Path, suffix: str) -> list[Path]:
     written.append(_save(zone, out_dir / f"picture-drop-zone{suffix}.png"))
 
     timeline = TimelineView()
-    timeline.resize(1000, timeline.sizeHint().height())
+    timeline.resize(TIMELINE_WIDTH, timeline.sizeHint().height())
     timeline.show()
     timeline.set_picture(str(video))
     timeline.set_scenes(zone.picker.analysis.boundaries)
@@ -148,7 +149,7 @@ def render(out_dir: Path, work: Path, suffix: str) -> list[Path]:
     written.append(_save(timeline, out_dir / f"picture-timeline-fit{suffix}.png"))
 
     empty = TimelineView()
-    empty.resize(1000, empty.sizeHint().height())
+    empty.resize(TIMELINE_WIDTH, empty.sizeHint().height())
     empty.show()
     empty.set_picture(str(still))
     wait_until(lambda: empty.still is not None, "the still")

@@ -48,6 +48,7 @@ STRIP_MAX_SIDE = 240
 MIN_FIT_S = 1.0
 SNAP_PX = 8  # the fit handle snaps to the picture's end, scene cuts and markers this close
 HANDLE_PX = 8
+CONTENT_PAD = 8  # design px between the row headers and time 0
 MIN_BEAT_GAP_PX = 4  # closer beats are left out (downbeats stay)
 MAX_ZOOM = 200.0
 ZOOM_STEP = 1.25
@@ -260,10 +261,11 @@ class TimelineView(QWidget):
         return Rows(ruler, markers, picture, cue, header_w)
 
     def content_left(self) -> int:
-        return self.rows().header_w
+        """Where time 0 sits: a little right of the headers, so the playhead at 0 is whole."""
+        return self.rows().header_w + self._px(CONTENT_PAD)
 
     def content_width(self) -> int:
-        return max(1, self.width() - self.content_left() - self._px(8))
+        return max(1, self.width() - self.content_left() - self._px(CONTENT_PAD))
 
     def px_per_s(self) -> float:
         return self.content_width() * self.zoom / self.content_duration()
