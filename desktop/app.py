@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cuesteer")
+    from desktop.main_window import picture_module
+
+    picture = picture_module()
+    if picture is not None and hasattr(picture, "guard_pyside"):
+        picture.guard_pyside()  # belt and braces where a leaking PySide6 6.12 is installed despite the pin
     if args.screenshot:
         from desktop.screenshot import render_screenshot
 

@@ -119,6 +119,26 @@ def test_export_with_midi_writes_the_files_and_they_drag_out(app: App) -> None:
     assert all(Path(u.toLocalFile()).is_file() for u in mime.urls())
 
 
+def test_chosen_result_on_the_timeline_with_beats_then_fitted_by_the_handle(app: App) -> None:
+    window = app.window
+    timeline = window.timeline_view
+    assert timeline is not None, "desktop.picture's TimelineView is in the window"
+    window.results.view.setCurrentIndex(window.results.model.index(1))
+    result = window.results.selected()
+    assert timeline.cue is not None and timeline.cue.path == result["path"]
+    assert timeline.cue.in_point_s == result["in_point_s"]
+    wait_for(lambda: timeline.cue.beats_s, CALL_TIMEOUT_S, "the analysis on the timeline")
+    finished: list[dict] = []
+    window.export_finished.connect(finished.append)
+    app.probe.start_phase("export")
+    timeline.fitRequested.emit(4.0)  # what dropping the fit handle at 4 s does
+    wait_for(lambda: finished, CALL_TIMEOUT_S, "the fitted cue")
+    reply = finished[-1]
+    assert reply["fit"]["target_s"] == 4.0 and abs(reply["duration_s"] - 4.0) <= reply["fit"]["tolerance_s"] + 1e-6
+    assert timeline.cue.path.endswith(".wav") and Path(timeline.cue.path).is_file()
+    assert Path(timeline.cue.path).parent.parent == app.out / "fits" and timeline.cue.beats_s == reply["beats_s"]
+
+
 def test_cancel_a_long_index_from_the_ui(app: App, tmp_path: Path) -> None:
     panel = app.window.library_panel
     many = make_music(tmp_path / "many", count=60, seconds=3.0, first=100)
