@@ -139,8 +139,13 @@ class Service:
     def search(self, *, job: Job, text: str | None = None, like: str | None = None, like_at: float | None = None,
                images: list[str] | None = None, steer: list | None = None, k: int = DEFAULT_K,
                seeds: int = DEFAULT_SEEDS, mode: str | None = None, seed: int | None = None,
-               guidance: float | None = None) -> dict:
-        """Query → (seeds from the prior | one regression vector | the query itself) → kNN → merged results."""
+               guidance: float | None = None, video: str | None = None, video_range: list | None = None,
+               pool: str = "attention", split: bool = True) -> dict:
+        """Query → (seeds from the prior | one regression vector | the query itself) → kNN → merged results.
+        A `video` (optionally `video_range` [start, end] s) is split into cues at scene changes, one search each."""
+        if video:
+            return self._search_video(job, video=video, video_range=video_range, pool=pool, split=split, text=text,
+                                      steer=steer, k=k, seeds=seeds, mode=mode, seed=seed, guidance=guidance)
         try:
             phrases = phrases_from(steer or [])
         except SteerError as exc:
@@ -180,8 +185,44 @@ class Service:
         results = [h.to_dict() for h in hits]
         for r in results:
             r["seeds"] = [seed_ids[i] for i in r["seeds"]]  # positions → the seeds that regenerate them
-        return {"results": results, "diversity": diversity_report(vectors, labels), "seed": seed, "mode": mode,
-                "encoder": encoder.id, "seeds": seed_ids, "steer": [p.to_list() for p in phrases]}
+        out = {"results": results, "diversity": diversity_report(vectors, labels), "seed": seed, "mode": mode,
+               "encoder": encoder.id, "seeds": seed_ids, "steer": [p.to_list() for p in phrases]}
+        if images:  # how well each result matches the picture (MeLFusion's IMSM, bridged by text)
+            from worker.retrieval.imsm import attach_imsm
+
+            note = attach_imsm(results, images, vectors, encoder, by_image[1] if by_image else None)
+            if note:
+                out["imsm_note"] = note
+        return out
+
+    def _search_video(self, job: Job, *, video: str, video_range: list | None, pool: str, split: bool,
+                      seed: int | None, **query) -> dict:
+        """One search per cue of the video (frames at 1 fps, cues split at scene changes, pooled by `pool`)."""
+        from worker.retrieval import conditional, video_query
+
+        start, end = (list(video_range) + [None, None])[:2] if video_range else (None, None)
+        seed = int(seed) if seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
+        try:
+            job.progress("video", 0.0, f"sampling frames of {Path(video).name} at 1 fps")
+            cues = video_query.video_cues(video, start_s=start, end_s=end, split=split)
+            encoder = self._query_encoder()
+            by_image = conditional.image_prior(self.library, encoder, [video])
+            embed = (by_image[1] if by_image else encoder).embed_image
+        except (DecodeError, EncoderError, ValueError) as exc:
+            raise JobFailed(str(exc)) from exc
+        found = []
+        for i, cue in enumerate(cues):
+            job.checkpoint()
+            job.progress("video", i / len(cues), f"cue {i + 1} of {len(cues)}: {cue.start_s:.1f}–{cue.end_s:.1f} s")
+            try:
+                frames, weights = video_query.cue_frames(cue, pool=pool, embed_image=embed)
+            except (EncoderError, ValueError) as exc:
+                raise JobFailed(str(exc)) from exc
+            result = self.search(job=job, images=frames, seed=seed, **query)
+            found.append({"start_s": round(cue.start_s, 3), "end_s": round(cue.end_s, 3),
+                          "scenes": [[round(s.start_s, 3), round(s.end_s, 3)] for s in cue.scenes],
+                          "weights": [round(w, 4) for w in weights], "frames": len(frames), **result})
+        return {"video": video, "range": [start, end], "pool": pool, "cues": found, "seed": seed}
 
     def train_prior(self, *, job: Job, steps: int | None = None, seed: int = 0, conditional: bool = False,
                     videos: str | None = None, condition_encoder: str | None = None) -> dict:

@@ -93,13 +93,18 @@ def image_music_scores(images: Sequence[object], track_vectors: np.ndarray, *, m
 
 
 def attach_imsm(results: list[dict], images: Sequence[object] | None, track_vectors: np.ndarray,
-                music_encoder: Encoder) -> str | None:
-    """Add `imsm` to each result of a picture query (in place); returns why it could not, or None."""
+                music_encoder: Encoder, image_encoder: Encoder | None = None) -> str | None:
+    """Add `imsm` to each result of a picture query (in place); returns why it could not, or None.
+    `image_encoder` is the one that embedded the pictures for the search (e.g. the conditional prior's), when
+    it has a text tower; otherwise CLIP or the library encoder's own image bridge is used."""
     if not images or not results:
         return None
     if not music_encoder.has_text:
         return f"no image–music score: the `{music_encoder.id}` library encoder has no text tower to bridge with"
-    image_encoder = image_encoder_for(music_encoder)
+    if len(track_vectors) != len(results):
+        return "no image–music score: some results have no track vector (re-index the library)"
+    if image_encoder is None or not (image_encoder.has_image and image_encoder.has_text):
+        image_encoder = image_encoder_for(music_encoder)
     if image_encoder is None:
         return "no image–music score: no encoder here puts pictures next to texts (pull CLIP)"
     scores = image_music_scores(images, track_vectors, music_encoder=music_encoder, image_encoder=image_encoder)

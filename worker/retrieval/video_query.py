@@ -285,11 +285,11 @@ def _rgb(frame) -> np.ndarray:
 
 
 def video_cues(path: str | os.PathLike[str], *, start_s: float | None = None, end_s: float | None = None,
-               split: bool = True, min_cue_s: float = MIN_CUE_S) -> list[Cue]:
+               split: bool = True, min_cue_s: float | None = None) -> list[Cue]:
     """The cues of a video range: split at scene changes (or one cue for the whole range when not `split`)."""
     sampled = sample_video(path, start_s=start_s, end_s=end_s)
     scenes = scenes_from(sampled, detect_cuts(sampled.times, sampled.histograms))
-    return group_cues(scenes, min_cue_s) if split else [Cue(scenes)]
+    return group_cues(scenes, MIN_CUE_S if min_cue_s is None else min_cue_s) if split else [Cue(scenes)]
 
 
 def cue_frames(cue: Cue, *, pool: str = "attention", embed_image=None, budget: int | None = None

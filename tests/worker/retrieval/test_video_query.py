@@ -183,3 +183,48 @@ def test_cue_frames_carry_the_weights_into_a_plain_mean() -> None:
     assert len(plain) == 7 and shares == [3 / 7, 1 / 7, 3 / 7]
     with pytest.raises(ValueError):
         cue_frames(Cue(scenes), pool="max")
+
+
+@pytest.fixture(scope="module")
+def conditioned(service):
+    """The shared tiny-CLAP library with a (tiny, briefly trained) conditional prior on tiny-CLIP conditions."""
+    from worker.jobs import Job
+    from worker.retrieval import conditional, priors
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(priors, "TRAIN_WIDTH", 32)
+        patch.setattr(priors, "TRAIN_DEPTH", 2)
+        patch.setattr(conditional, "REGRESSION_STEPS", 20)
+        service.train_prior(job=Job(), conditional=True, condition_encoder="clip", steps=30)
+    return service
+
+
+def test_video_search_gives_each_cue_its_own_results_with_picture_scores(conditioned, video: Path,
+                                                                         monkeypatch) -> None:
+    from worker.jobs import Job
+    from worker.retrieval import video_query
+
+    monkeypatch.setattr(video_query, "MIN_CUE_S", 3.0)
+    out = conditioned.search(job=Job(), video=str(video), seed=2, seeds=4, k=3)
+    assert [(c["start_s"], c["end_s"]) for c in out["cues"]] == [(0.0, 4.0), (4.0, 9.3), (9.3, 13.0)]
+    for cue in out["cues"]:
+        assert len(cue["results"]) == 3 and cue["weights"] == [1.0]
+        assert all(-1.0 <= r["imsm"] <= 1.0 for r in cue["results"])  # IMSM next to every picture result
+    one = conditioned.search(job=Job(), video=str(video), video_range=[5.0, 12.0], split=False, seed=2, seeds=4,
+                             k=3, pool="attention")
+    (cue,) = one["cues"]
+    assert (cue["start_s"], cue["end_s"], len(cue["scenes"])) == (5.0, 12.0, 2)
+    assert sum(cue["weights"]) == pytest.approx(1.0, abs=1e-3) and cue["frames"] >= 64
+
+
+def test_cli_search_video_range_json(conditioned, video: Path, monkeypatch, capsys) -> None:
+    import json
+
+    from worker.cli.main import main
+
+    assert main(["search", "--video", str(video), "--range", "0:05-12", "--one-cue", "--pool", "mean", "-k", "2",
+                 "--seeds", "4", "--seed", "1", "--library", str(conditioned.library_dir), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["pool"] == "mean" and out["range"] == [5.0, 12.0] and len(out["cues"]) == 1
+    assert out["cues"][0]["frames"] == 7 and len(out["cues"][0]["results"]) == 2
+    assert main(["search", "--range", "1-2", "--text", "x"]) == 2
