@@ -1,26 +1,30 @@
 """Fetching a model once, with progress and resume, so everything after runs offline.
 
 Hugging Face models: the repository's file list (with sizes and hashes) decides which files to fetch (see
-`cache.plan`); each is fetched with `hf_hub_download` into the user's hub cache, which resumes an unfinished
-`blobs/<etag>.incomplete` on the next pull. Demucs: torch hub's checkpoint folder, resumed with HTTP Range.
+`cache.plan`); each is fetched into the user's hub cache in huggingface_hub's layout (`hub_download`), checked
+against its published hash, and an unfinished `blobs/<etag>.incomplete` is resumed by the next pull. Demucs:
+torch hub's checkpoint folder, resumed the same way.
 `HF_HUB_OFFLINE` set means no download at all: a pull refuses and says how to run it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from worker.encoders.hf import DEFAULT_REVISION, OFFLINE_ENV, hub_cache_dir, hub_offline
-from worker.jobs import Cancelled
 from worker.models import cache, status, torch_hub
-from worker.models.checksums import Expected
+from worker.models.checksums import Expected, check
+from worker.models.http_download import download
+from worker.models.hub_download import DEFAULT_ENDPOINT, DamagedDownload, fetch_file, write_ref
 from worker.models.manifest import BUNDLED, TORCH_HUB, ModelSpec
 from worker.models.pull_manifest import build_manifest, manifest_path, write_manifest
 
 Progress = Callable[[str, float, str], None]  # (stage, fraction, message), like Job.progress
 STAGE = "pull"
+ENDPOINT_ENV = "HF_ENDPOINT"  # a mirror or a private Hub
 
 
 class PullError(RuntimeError):
@@ -57,11 +61,12 @@ def pull(spec: ModelSpec, *, revision: str = DEFAULT_REVISION, on_progress: Prog
 
 
 def _pull_hf(spec: ModelSpec, revision: str, progress: _ByteProgress) -> PullResult:
-    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub import HfApi
 
     hub = hub_cache_dir()
+    endpoint = os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT  # read now, like the cache and offline settings
     try:
-        info = HfApi().model_info(spec.repo_id, revision=revision, files_metadata=True)
+        info = HfApi(endpoint=endpoint).model_info(spec.repo_id, revision=revision, files_metadata=True)
     except Exception as exc:  # network, auth, rate limits: all "cannot reach the Hub"
         raise PullError(f"cannot reach the Hugging Face Hub for `{spec.repo_id}` ({exc}). Check the connection "
                         f"and run `{spec.pull_command}` again; finished files are kept.") from exc
@@ -73,15 +78,19 @@ def _pull_hf(spec: ModelSpec, revision: str, progress: _ByteProgress) -> PullRes
     published = {name: (siblings[name].size or 0, _published_hash(siblings[name])) for name in plan.files}
     progress.total = sum(size for size, _ in published.values())
     for name in plan.files:
-        progress.start_file(name, published[name][0])
+        size, expected = published[name]
+        if expected is None:
+            raise PullError(f"the Hub published no hash for {name} of `{spec.repo_id}`; cannot verify it")
+        progress.start_file(name, size)
         try:
-            hf_hub_download(spec.repo_id, name, revision=revision, cache_dir=hub, tqdm_class=progress.tqdm_class())
-        except (PullError, Cancelled):
-            raise
-        except Exception as exc:
+            fetch_file(endpoint, spec.repo_id, info.sha, name, expected, size or None, hub, progress.absolute)
+        except DamagedDownload as exc:
+            raise PullError(f"{exc} — the damaged file was removed; run `{spec.pull_command}` again.") from exc
+        except OSError as exc:  # URLError, HTTPError, timeouts, disk full
             raise PullError(f"downloading {name} of `{spec.repo_id}` failed ({exc}). Run `{spec.pull_command}` "
                             "again: it resumes where it stopped.") from exc
         progress.end_file()
+    write_ref(spec.repo_id, revision, info.sha, hub)
     write_manifest(build_manifest(spec, info.sha, published), manifest_path(spec, info.sha, hub))
     done = status.model_status(spec, revision, hub)
     if not done.present:
@@ -92,13 +101,11 @@ def _pull_hf(spec: ModelSpec, revision: str, progress: _ByteProgress) -> PullRes
 
 
 def _pull_torch_hub(spec: ModelSpec, progress: _ByteProgress) -> PullResult:
-    from worker.models.checksums import check
-
     target = torch_hub.checkpoint_path(spec.repo_id)
     if not target.is_file():
         progress.start_file(spec.repo_id, spec.approx_bytes)
         try:
-            torch_hub.download(spec.url, target, on_bytes=progress.absolute)
+            download(spec.url, target, on_bytes=progress.absolute)
         except OSError as exc:
             raise PullError(f"downloading {spec.url} failed ({exc}). Run `{spec.pull_command}` again: it resumes "
                             "where it stopped.") from exc
@@ -160,27 +167,6 @@ class _ByteProgress:
     def finish(self) -> None:
         if self.on_progress is not None:
             self.on_progress(STAGE, 1.0, f"{self.spec.name} done")
-
-    def tqdm_class(self) -> type:
-        """A silent tqdm that forwards huggingface_hub's byte counts (it starts at the resumed size)."""
-        from tqdm.auto import tqdm
-
-        owner = self
-
-        class Forward(tqdm):
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                kwargs["disable"] = True
-                super().__init__(*args, **kwargs)
-                self.seen = int(kwargs.get("initial") or 0)
-                if kwargs.get("unit") == "B":
-                    owner.absolute(self.seen, 0)
-
-            def update(self, n: float | None = 1) -> bool | None:
-                self.seen += int(n or 0)
-                owner.absolute(self.seen, 0)
-                return super().update(n)
-
-        return Forward
 
 
 def _mb(n: int) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from worker.encoders.hf import DEFAULT_REVISION, hub_cache_dir
 from worker.models import cache, checksums, torch_hub
+from worker.models.http_download import partial_path
 from worker.models.manifest import BUNDLED, HF, TORCH_HUB, ModelSpec
 from worker.models.pull_manifest import read_manifest
 
@@ -64,7 +65,7 @@ def model_status(spec: ModelSpec, revision: str = DEFAULT_REVISION, hub_cache: P
     package = spec.needs_package if spec.needs_package and not _importable(spec.needs_package) else ""
     if spec.source == BUNDLED or spec.source == TORCH_HUB:
         path = bundled_path(spec) if spec.source == BUNDLED else torch_hub.checkpoint_path(spec.repo_id)
-        partial = path.with_name(path.name + torch_hub.PARTIAL_SUFFIX)
+        partial = partial_path(path)
         present = path.is_file()
         return ModelStatus(spec.name, PRESENT if present else MISSING, str(path),
                            path.stat().st_size if present else 0, files=(path.name,) if present else (),
