@@ -38,6 +38,7 @@ class Request:
     on_failed: OnFailed | None = None
     queued: int = 0
     cancelled: bool = field(default=False)
+    report_failures: bool = True  # False for polls whose failure the caller shows itself (status)
 
 
 class WorkerBridge(QObject):
@@ -89,15 +90,17 @@ class WorkerBridge(QObject):
 
     def request(self, channel: str, method: str, params: dict[str, Any] | None = None, *,
                 on_result: OnResult | None = None, on_progress: OnProgress | None = None,
-                on_failed: OnFailed | None = None) -> str | None:
+                on_failed: OnFailed | None = None, report_failures: bool = True) -> str | None:
         """Start `method(**params)` on the worker; a previous request on `channel` is cancelled and its replies
-        dropped. Returns the request id, or None when there is no worker (reported through on_failed)."""
+        dropped. Returns the request id, or None when there is no worker (reported through on_failed). Failures
+        also go to `job_failed` (the activity log) unless `report_failures` is False."""
         self.cancel(channel)
         if self._link is None:
             failed = Failed("worker_lost", "no worker is connected")
             if on_failed is not None:
                 on_failed(failed)
-            self.job_failed.emit(method, failed.reason, failed.message)
+            if report_failures:
+                self.job_failed.emit(method, failed.reason, failed.message)
             return None
         link = self._link
 
@@ -105,7 +108,8 @@ class WorkerBridge(QObject):
             self._event.emit(link, request_id, event)
 
         request_id = link.submit(method, params or {}, on_event=on_event)
-        req = Request(channel, method, request_id, on_result, on_progress, on_failed)
+        req = Request(channel, method, request_id, on_result, on_progress, on_failed,
+                      report_failures=report_failures)
         self._requests[request_id] = req
         self._current[channel] = request_id
         self.busy_changed.emit(len(self._requests))
@@ -166,5 +170,5 @@ class WorkerBridge(QObject):
                 req.on_failed(event)
             except Exception:
                 log.exception("on_failed of %s raised", req.method)
-        if event.reason != "cancelled":
+        if event.reason != "cancelled" and req.report_failures:
             self.job_failed.emit(req.method, event.reason, event.message)

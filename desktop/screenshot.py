@@ -105,6 +105,10 @@ def drive(window: MainWindow, manager: WorkerManager, work: Path, path: Path, st
     model = window.results.model
     wait_until(lambda: all(model.index(i).data(PeaksRole) is not None for i in range(model.rowCount())),
                "waveform thumbnails", 30)
+    timeline = window.timeline_view
+    if timeline is not None:  # the chosen result on the timeline, with its beats and waveform
+        wait_until(lambda: timeline.cue is not None and timeline.cue.beats_s and timeline.waveform_loaded(),
+                   "the cue on the timeline", 60)
     window.steering.reload_presets()
     preset = next((p for p in window.steering.presets if p.name == DEMO_PRESET), None)
     if preset is not None:

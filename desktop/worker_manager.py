@@ -59,7 +59,8 @@ class WorkerManager(QObject):
         self._set_state("stopped", "worker stopped")
 
     def refresh_status(self) -> None:
-        self.bridge.request(STATUS_CHANNEL, "status", on_result=self._on_status, on_failed=self._on_status_failed)
+        self.bridge.request(STATUS_CHANNEL, "status", on_result=self._on_status, on_failed=self._on_status_failed,
+                            report_failures=False)  # a lost worker shows in the indicator, not every 5 s in the log
 
     # ---- events -----------------------------------------------------------------------------------------------
 
@@ -88,6 +89,8 @@ class WorkerManager(QObject):
     def _on_status_failed(self, event: Failed) -> None:
         if event.reason in ("worker_lost", "shutdown", "timeout"):
             self._set_state("lost", f"worker not answering ({event.message})")
+        elif event.reason != "cancelled":
+            self._set_state("lost", f"worker status failed: {event.message}")
 
     def _set_state(self, state: str, detail: str) -> None:
         self.state = state
