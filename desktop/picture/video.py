@@ -52,13 +52,16 @@ def sample_frames(path: str | os.PathLike[str], fps: float, size: tuple[int, int
                   ) -> Iterator[tuple[float, np.ndarray]]:
     """(time, small RGB frame) every 1/fps seconds: the first decoded frame at or after each sample time.
 
-    Decodes every frame (a cut can fall anywhere), converts only the sampled ones. `cancelled()` is polled per
+    Decodes every reference frame (a cut can fall anywhere), converts only the sampled ones. `cancelled()` is polled per
     sample and stops the iteration early.
     """
     step = 1.0 / fps
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        # B-frames are never needed at a few samples per second: skipping them decodes 720p H.264 ~1.7x faster
+        # (a cut then lands on the next reference frame, well inside one sample)
+        stream.codec_context.skip_frame = "NONREF"
         duration = _duration(container, stream)
         next_t = None
         for frame in container.decode(stream):

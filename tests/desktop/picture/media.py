@@ -23,8 +23,10 @@ def scene_frames(kind: str, frames: int, rng: np.random.Generator) -> list[np.nd
     return [np.full((h, w, 3), rgb, np.uint8) for _ in range(frames)]
 
 
-def make_video(path: Path, scenes: Sequence[tuple[str, float]], fps: int = FPS, seed: int = 0) -> Path:
-    """An H.264 MP4 whose scenes are (kind, seconds); cuts fall at the cumulative scene lengths."""
+def make_video(path: Path, scenes: Sequence[tuple[str, float]], fps: int = FPS, seed: int = 0,
+               bframes: int = 0) -> Path:
+    """An H.264 MP4 whose scenes are (kind, seconds); cuts fall at the cumulative scene lengths. With `bframes`,
+    B-frames are used and cuts are not forced onto keyframes (as in a real edit's export)."""
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
@@ -32,6 +34,9 @@ def make_video(path: Path, scenes: Sequence[tuple[str, float]], fps: int = FPS, 
         stream.width, stream.height = SIZE
         stream.pix_fmt = "yuv420p"
         stream.options = {"preset": "ultrafast", "g": str(fps)}
+        if bframes:
+            params = f"bframes={bframes}:b-adapt=0:scenecut=0:keyint=250"
+            stream.options = {"preset": "ultrafast", "x264-params": params}
         for kind, seconds in scenes:
             for rgb in scene_frames(kind, round(seconds * fps), rng):
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))

@@ -37,6 +37,13 @@ def test_detect_scenes_finds_the_cuts_within_one_sample(video: Path) -> None:
     assert all(a < p < b for p, (a, b) in zip(picks, analysis.boundaries, strict=True))
 
 
+def test_cuts_between_b_frames_are_found_too(tmp_path: Path) -> None:
+    """Sampling skips B-frames for speed; a cut falling on one is still placed within one sample."""
+    video = make_video(tmp_path / "bframes.mp4", SCENES, bframes=3)
+    analysis = detect_scenes(video)
+    assert np.allclose(analysis.cuts_s, CUTS, atol=1.0 / SAMPLE_FPS)
+
+
 def test_min_scene_length_ignores_flashes(tmp_path: Path) -> None:
     flashy = make_video(tmp_path / "flash.mp4", [("#202020", 1.5), ("#ffffff", 0.2), ("#202020", 1.3),
                                                  ("#c02020", 2.0)], seed=1)
