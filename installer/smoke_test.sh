@@ -52,6 +52,7 @@ export HF_HUB_CACHE="$tmp/hub" HF_HUB_OFFLINE=1 TORCH_HOME="$tmp/torch" CUESTEER
 import sys
 from pathlib import Path
 
+from tests.installer.hub_layout import to_blob_layout
 from tests.media import clicks, tone, write
 from tests.worker.encoders.tiny_models import save_to_hub_cache, tiny_clap
 
@@ -59,7 +60,7 @@ out = Path(sys.argv[1])
 (out / "music").mkdir(parents=True)
 for i, hz in enumerate((220.0, 330.0, 440.0, 550.0)):  # 4 × 25 s → 20 windows: enough to train a prior
     write(out / "music" / f"song{i}.wav", tone(25.0, 22050, hz) + clicks(25.0, 80 + 30 * i, seed=i))
-save_to_hub_cache(*tiny_clap(), out / "hub", "laion/larger_clap_music")
+to_blob_layout(save_to_hub_cache(*tiny_clap(), out / "hub", "laion/larger_clap_music"))  # as huggingface_hub lays it out
 PY
 ) 2>/dev/null || fail "could not prepare the test data"
 
@@ -70,17 +71,19 @@ doctor_rc=$?
 set -e
 [ "$doctor_rc" -le 1 ] || { cat "$tmp/doctor.txt" >&2; fail "cuesteer doctor crashed (exit $doctor_rc)"; }
 "$bundle/cuesteer" models list > /dev/null || fail "cuesteer models list"
-"$bundle/cuesteer" models verify clap > /dev/null || fail "cuesteer models verify clap"
+"$bundle/cuesteer" models verify clap > "$tmp/verify.txt" || { cat "$tmp/verify.txt" >&2; fail "models verify clap"; }
 app_start="n/a (no cuesteer-app in this bundle)"
 if [ -x "$bundle/cuesteer-app" ]; then
   t=$(now)
-  if "$bundle/cuesteer-app" --help 2>/dev/null | grep -q -- --screenshot; then
+  "$bundle/cuesteer-app" --help > "$tmp/app-help.txt" 2>&1 || { cat "$tmp/app-help.txt" >&2; fail "cuesteer-app --help"; }
+  help_s=$(elapsed "$t")
+  t=$(now)
+  if grep -q -- --screenshot "$tmp/app-help.txt"; then
     "$bundle/cuesteer-app" --screenshot "$tmp/app.png" > "$tmp/app.log" 2>&1 || { tail -20 "$tmp/app.log" >&2; fail "cuesteer-app --screenshot"; }
     [ -s "$tmp/app.png" ] || fail "cuesteer-app --screenshot wrote no image"
-    app_start="$(elapsed "$t") s to a rendered --screenshot (incl. its own worker and demo library)"
+    app_start="${help_s} s to --help; $(elapsed "$t") s to a rendered --screenshot (its own worker, demo library)"
   else
-    "$bundle/cuesteer-app" --help > /dev/null || fail "cuesteer-app --help"
-    app_start="$(elapsed "$t") s to --help"
+    app_start="${help_s} s to --help (no --screenshot yet)"
   fi
 fi
 

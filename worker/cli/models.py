@@ -16,6 +16,7 @@ from worker.jobs import JobFailed
 from worker.models import manifest
 from worker.models.manifest import MODELS, UnknownModel
 from worker.models.pull import PullError, pull
+from worker.models.report import models_report
 from worker.models.status import PRESENT, model_status, verify
 
 EXIT_PROBLEM = 1
@@ -46,16 +47,10 @@ def _spec(name: str) -> manifest.ModelSpec:
 
 
 def run_list(args: argparse.Namespace, runner) -> int:
-    rows = []
-    for spec in MODELS:
-        st = model_status(spec)
-        rows.append({"name": spec.name, "label": spec.label, "repo_id": spec.repo_id, "source": spec.source,
-                     "state": st.state, "path": st.path, "bytes": st.bytes_on_disk or spec.approx_bytes,
-                     "size_is_approximate": not st.present, "licence": spec.licence, "used_for": spec.used_for,
-                     "missing": list(st.missing), "partial_bytes": st.partial_bytes,
-                     "needs_package": st.package_missing, "pull": spec.pull_command})
+    report = models_report()
+    rows = report["models"]
     if args.json:
-        print_json({"hub_cache": str(hub_cache_dir()), "offline": hub_offline(), "models": rows})
+        print_json(report)
         return 0
     print(f"Hugging Face cache: {hub_cache_dir()}" + (f"  ({OFFLINE_ENV} set: no downloads)" if hub_offline() else ""))
     for row in rows:

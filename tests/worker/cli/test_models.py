@@ -374,3 +374,19 @@ def test_a_file_damaged_in_transit_is_refused_and_removed(fake_hub: Path) -> Non
     assert status.model_status(CLIP).state != "present"
     _FakeHub.damaged = set()
     assert pull(CLIP).commit == COMMIT  # the next pull completes
+
+
+def test_pull_as_a_worker_job_reports_progress_and_stops_on_cancel(fake_hub: Path) -> None:
+    from worker.jobs import Cancelled, Job
+    from worker.models.report import models_report, pull_model
+
+    cancelled = Job(progress_fn=lambda *a: None)
+    cancelled.cancel()
+    with pytest.raises(Cancelled):
+        pull_model("clip", cancelled)
+    assert not any(method == "GET" and "/api/" not in name for method, name, _ in _FakeHub.requests)
+    events: list[tuple] = []
+    result = pull_model("clip", Job(progress_fn=lambda *a: events.append(a)))
+    assert result["commit"] == COMMIT and events[-1][:2] == ("pull", 1.0)
+    (clip,) = [m for m in models_report()["models"] if m["name"] == "clip"]
+    assert clip["state"] == "present" and clip["bytes"] == result["bytes"]
