@@ -149,6 +149,9 @@ def train_conditional(library: Library, *, job: Job | None = None, videos: str |
         raise ValueError("the library is empty: index music first")
     library_encoder = library_encoder or get_encoder(enc[0])
     cond_encoder = condition_encoder(library_encoder, condition_encoder_name)
+    if videos and not cond_encoder.has_image:
+        raise EncoderError(f"video frames need a condition encoder that embeds pictures, and `{cond_encoder.id}` "
+                           "does not: pull CLIP (`cuesteer models pull clip`) or use the offline encoder")
     pairs = build_pairs(library, library_encoder, cond_encoder, videos=videos, seed=seed, job=job)
     width, depth = width or priors.TRAIN_WIDTH, depth or priors.TRAIN_DEPTH
     batch = min(priors.TRAIN_BATCH, len(pairs.vectors))

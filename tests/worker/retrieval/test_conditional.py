@@ -119,3 +119,25 @@ def test_missing_regressor_is_trained_on_pseudo_pairs_on_demand(service, trained
     assert path.exists() and "regression" in stages and len(out["results"]) == 3
     checkpoint = load_checkpoint(path)  # no CLIP weights in the user's cache: conditions in the library's space
     assert checkpoint.info["condition_encoder"] == "library" and checkpoint.info["video_pairs"] == 0
+
+
+def test_cli_trains_the_conditional_prior_from_a_folder_of_videos(service, trained, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import json
+
+    from worker.cli.main import main
+
+    monkeypatch.setattr(priors, "TRAIN_WIDTH", 32)
+    monkeypatch.setattr(priors, "TRAIN_DEPTH", 2)
+    monkeypatch.setattr(conditional, "REGRESSION_STEPS", 20)
+    write_video(tmp_path / "b.mkv", seconds=15.0)
+    args = ["prior", "train", "--conditional", "--videos", str(tmp_path), "--steps", "20",
+            "--library", str(service.library_dir), "--json"]
+    assert main(args) == 1 and "embeds pictures" in capsys.readouterr().err  # CLAP has no image tower
+    code = main([*args, "--condition-encoder", "clip"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out)
+    assert out["video_pairs"] == 2 and out["condition_encoder"] == "clip"
+    assert Path(out["path"]).exists() and Path(out["regression_path"]).exists()
+    assert conditional.load(service.library, conditional.CONDITIONAL)[1] is None
