@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $CUESTEER_LIBRARY or the platform data dir)")
     parser.add_argument("--connect", metavar="ENDPOINT", help="attach to a running worker (ipc://… or tcp://…) "
                         "instead of starting one")
+    parser.add_argument("--curve-secret-key", metavar="FILE", help="with --connect: this client's NAME.key_secret "
+                        "(CURVE, for a worker beyond loopback; see docs/remote-worker.md)")
+    parser.add_argument("--curve-server-key", metavar="FILE", help="with --connect: the worker's public NAME.key")
     parser.add_argument("--encoder", help="encoder for new vectors in the local worker (default: the worker's)")
     parser.add_argument("--output", metavar="DIR", help="where exports and generated cues go "
                         "(default: <Music>/cuesteer)")
@@ -44,6 +47,18 @@ def main(argv: list[str] | None = None) -> int:
         print("cuesteer-app: --connect and --library exclude each other (the worker owns its library)",
               file=sys.stderr)
         return EXIT_USAGE
+    if bool(args.curve_secret_key) != bool(args.curve_server_key) or (args.curve_secret_key and not args.connect):
+        print("cuesteer-app: --curve-secret-key and --curve-server-key go together, with --connect", file=sys.stderr)
+        return EXIT_USAGE
+    curve = None
+    if args.curve_secret_key:
+        from protocol.curve import ClientKeys
+
+        try:
+            curve = ClientKeys.load(args.curve_secret_key, args.curve_server_key)
+        except (OSError, ValueError) as exc:
+            print(f"cuesteer-app: cannot read the CURVE keys: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -65,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.main_window import MainWindow
     from desktop.worker_manager import WorkerManager
 
-    bridge = WorkerBridge()
+    bridge = WorkerBridge(curve=curve)
     manager = WorkerManager(bridge, library=args.library, connect=args.connect, encoder=args.encoder)
     window = MainWindow(bridge, manager, Path(args.output) if args.output else default_output())
     window.show()

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from protocol.curve import ClientKeys
 from protocol.link import Event, Link
 from protocol.messages import Accepted, Failed, Progress, Result
 
@@ -48,10 +49,12 @@ class WorkerBridge(QObject):
     job_failed = Signal(str, str, str)  # method, reason, message: every failure the user did not ask for
     busy_changed = Signal(int)  # requests in flight
 
-    def __init__(self, parent: QObject | None = None, *, heartbeat_s: float | None = None):
+    def __init__(self, parent: QObject | None = None, *, heartbeat_s: float | None = None,
+                 curve: ClientKeys | None = None):
         super().__init__(parent)
         self._link: Link | None = None
         self._heartbeat_s = heartbeat_s
+        self._curve = curve  # for a worker beyond loopback (docs/remote-worker.md)
         self._requests: dict[str, Request] = {}  # request id -> request, for the current link only
         self._current: dict[str, str] = {}  # channel -> request id of its newest request
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
@@ -71,7 +74,7 @@ class WorkerBridge(QObject):
         """Use a (new) worker endpoint; requests on the old link end as worker_lost first."""
         self.disconnect_link("the app switched to another worker")
         kwargs = {} if self._heartbeat_s is None else {"heartbeat_s": self._heartbeat_s}
-        self._link = Link(endpoint, name="desktop", **kwargs)
+        self._link = Link(endpoint, self._curve, name="desktop", **kwargs)
 
     def disconnect_link(self, why: str = "the worker was stopped", reason: str = "worker_lost") -> None:
         """Close the link and fail every request in flight with `why` (never silently dropped)."""

@@ -99,6 +99,7 @@ class ExportsPanel(QWidget):
         self.bar.setVisible(False)
         self.state = QLabel("Exports and generated cues appear here; drag them onto your DAW or NLE.")
         self.state.setWordWrap(True)
+        self.state.setMinimumHeight(self.state.fontMetrics().lineSpacing() * 2 + 4)
         self.reveal_button = QPushButton("Reveal in file manager")
         self.reveal_button.clicked.connect(self._reveal)
         self.play_button = QPushButton("▶ Play")

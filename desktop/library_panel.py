@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import theme
 from desktop.bridge import WorkerBridge
 from desktop.progress import progress_text
 from protocol.messages import Failed, Progress
 
 CHANNEL = "index"
 PROGRESS_STEPS = 1000
+STATE_LINES = 2
 MAX_REASON_CHARS = 90
 
 
@@ -53,6 +55,8 @@ class LibraryPanel(QWidget):
         self.bar.setValue(0)
         self.state = QLabel("Add a folder of music to build the library.")
         self.state.setWordWrap(True)
+        self.state.setMinimumHeight(self.state.fontMetrics().lineSpacing() * STATE_LINES + theme.px(4))
+        self.state.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.folder_list = QListWidget()
         self.folder_list.setMaximumHeight(110)
         self.errors = QListWidget()

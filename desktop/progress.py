@@ -25,6 +25,6 @@ def progress_text(event: Progress) -> str:
     if event.message:
         parts.append(event.message)
     eta = format_eta(event.eta_s)
-    if eta:
+    if eta and " left" not in event.message:  # some jobs already say it in their message
         parts.append(eta)
     return " · ".join(parts)

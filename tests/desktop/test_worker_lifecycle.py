@@ -61,3 +61,29 @@ def test_attach_then_crash_restart_with_notice_and_failed_job(qtbot, tmp_path: P
         window.close()
         manager.stop()
     assert manager.local.pid is None
+
+
+def test_connect_over_curve_needs_the_keys(qtbot, tmp_path: Path) -> None:
+    from protocol.curve import ClientKeys, create_key_pair
+    from tests.protocol.live_worker import running_worker
+
+    server_public, server_secret = create_key_pair(tmp_path / "server", "worker")
+    client_public, client_secret = create_key_pair(tmp_path / "client", "editor")
+    admitted = tmp_path / "admitted"
+    admitted.mkdir()
+    (admitted / client_public.name).write_bytes(client_public.read_bytes())
+    args = ("--curve-secret-key", str(server_secret), "--curve-public-keys", str(admitted))
+    with running_worker(tmp_path / "library", *args) as worker:
+        keyed = WorkerBridge(curve=ClientKeys.load(client_secret, server_public))
+        keyed.connect_to(worker.endpoint)
+        bare = WorkerBridge(heartbeat_s=0.2)
+        bare.connect_to(worker.endpoint)
+        try:
+            assert _echo(keyed, "curve")["value"] == "curve"
+            failures: list[Failed] = []
+            bare.request("echo", "echo", {"value": "no keys"}, on_failed=failures.append)
+            wait_for(lambda: failures, START_TIMEOUT_S, "the refusal")
+            assert failures[0].reason in ("unauthorized", "worker_lost")
+        finally:
+            keyed.close()
+            bare.close()
