@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 from desktop.picture.qimages import THUMB_MAX_SIDE, rgb_to_qimage
-from desktop.picture.scenes import SceneAnalysis, detect_scenes
+from desktop.picture.scenes import SceneAnalysis, detect_scenes, representative_scenes
 from desktop.picture.timefmt import clock
 from desktop.picture.video import PICK_MAX_SIDE, frame_png_path, frames_at, write_png
 from desktop.tasks import run_task
@@ -62,8 +62,11 @@ def pick_frames(video: str, times: list[float]) -> list[Pick]:
 
 
 def analyse_video(video: str, cancelled: threading.Event, progress: list[float]) -> tuple[SceneAnalysis, list[Pick]]:
+    """Scenes, then a still from each of the representative ones; runs off the GUI thread."""
     analysis = detect_scenes(video, cancelled=cancelled.is_set, progress=lambda f: progress.__setitem__(0, f))
-    return analysis, pick_frames(video, [s.pick_s for s in analysis.scenes])
+    if cancelled.is_set():
+        return analysis, []  # the picker moved on; its token drops this reply
+    return analysis, pick_frames(video, [s.pick_s for s in representative_scenes(analysis.scenes)])
 
 
 class FramePicker(QWidget):

@@ -21,6 +21,7 @@ SAMPLE_SIZE = (64, 36)  # enough pixels for a stable histogram, cheap to convert
 HISTOGRAM_BINS = 16  # per channel
 CUT_THRESHOLD = 0.35  # half-L1 histogram distance (0 identical … 1 disjoint) that counts as a cut
 MIN_SCENE_S = 1.0  # a "scene" shorter than this is a flash or a dissolve step, not a shot to pick from
+MAX_AUTO_PICKS = 12  # a feature film has ~1500 shots; a query wants a handful of stills, not all of them
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,14 @@ def scenes_from_cuts(cuts: Sequence[float], duration_s: float, min_scene_s: floa
     if len(edges) > 2 and edges[-1] - edges[-2] < min_scene_s:
         del edges[-2]
     return [Scene(a, b) for a, b in zip(edges, edges[1:], strict=False)]
+
+
+def representative_scenes(scenes: Sequence[Scene], limit: int = MAX_AUTO_PICKS) -> list[Scene]:
+    """At most `limit` scenes to pick stills from: the longest ones (what the picture dwells on), in time order."""
+    if len(scenes) <= limit:
+        return list(scenes)
+    longest = sorted(range(len(scenes)), key=lambda i: (-(scenes[i].end_s - scenes[i].start_s), i))[:limit]
+    return [scenes[i] for i in sorted(longest)]
 
 
 def detect_scenes(path: str | os.PathLike[str], *, sample_fps: float = SAMPLE_FPS, threshold: float = CUT_THRESHOLD,

@@ -13,6 +13,7 @@ from desktop.picture.scenes import (
     detect_scenes,
     find_cuts,
     histogram_distance,
+    representative_scenes,
     scenes_from_cuts,
 )
 from desktop.picture.video import VideoError, frames_at, probe, write_frames
@@ -69,6 +70,14 @@ def test_find_cuts_and_scenes_are_pure() -> None:
     assert find_cuts(times, hists, threshold=0.1, min_scene_s=1.0) == [1.0, 2.5]
     scenes = scenes_from_cuts([1.0, 2.5], 3.0, min_scene_s=1.0)  # last scene 0.5 s long joins the previous
     assert [(s.start_s, s.end_s) for s in scenes] == [(0.0, 1.0), (1.0, 3.0)]
+
+
+def test_representative_scenes_are_the_longest_in_time_order() -> None:
+    edges = [0.0, 1.0, 5.0, 6.0, 6.5, 12.0, 13.0]  # lengths 1, 4, 1, 0.5, 5.5, 1
+    scenes = scenes_from_cuts(edges[1:-1], edges[-1], min_scene_s=0.0)
+    picked = representative_scenes(scenes, limit=3)
+    assert [(s.start_s, s.end_s) for s in picked] == [(0.0, 1.0), (1.0, 5.0), (6.5, 12.0)]  # ties: earliest
+    assert representative_scenes(scenes, limit=10) == scenes
 
 
 def test_frames_at_returns_the_scene_colours(video: Path) -> None:

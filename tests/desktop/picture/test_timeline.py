@@ -204,3 +204,26 @@ def test_an_unreadable_cue_says_so(timeline: TimelineView, qtbot, tmp_path: Path
     timeline.set_cue(str(bad))
     qtbot.waitUntil(timeline.waveform_loaded, timeout=LOAD_TIMEOUT_MS)
     assert timeline.cue.error.startswith("Cannot read the audio")
+
+
+def test_wheel_zooms_around_the_pointer_and_shift_scrolls(with_cue: TimelineView) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    view = with_cue
+
+    def wheel(x: float, dy: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+        view.wheelEvent(QWheelEvent(QPointF(x, 20), QPointF(x, 20), QPoint(0, 0), QPoint(0, dy),
+                                    Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False))
+
+    x = view.time_to_x(9.0)
+    wheel(x, 120)
+    wheel(x, 120)
+    assert view.zoom == pytest.approx(1.25**2)
+    assert view.time_to_x(9.0) == pytest.approx(x, abs=0.01)  # the time under the pointer stays put
+    start = view.view_start
+    wheel(x, -120, Qt.KeyboardModifier.ShiftModifier)
+    assert view.view_start > start and view.zoom == pytest.approx(1.25**2)
+    for _ in range(10):
+        wheel(x, -120)
+    assert view.zoom == 1.0 and view.view_start == 0.0  # fully out: the whole timeline again
