@@ -124,10 +124,13 @@ class PictureDropZone(QFrame):
         return list(self.stills) + (self.picker.chosen() if self.video else [])
 
     def set_images(self, paths: list[str]) -> None:
-        """Replace the picture with `paths` (images and/or one video); same as dropping them."""
+        """Replace the picture with `paths` (images and/or one video), as dropping them would; [] clears it."""
         if list(paths) == self.images:
             return
-        self.set_paths(list(paths))
+        if not paths:
+            self.clear()
+        else:
+            self.set_paths(list(paths))
 
     def set_paths(self, paths: list[str]) -> None:
         images, videos, refused = classify(paths)

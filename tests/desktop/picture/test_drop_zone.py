@@ -63,6 +63,17 @@ def test_dropping_images_emits_their_paths_in_order(zone, qtbot, tmp_path: Path)
     qtbot.waitUntil(lambda: not zone.thumbs.item(1).icon().isNull())  # thumbnails arrive from the thread pool
 
 
+def test_set_images_is_the_shell_side_of_the_same_state(zone, qtbot, tmp_path: Path) -> None:
+    a = write_image(tmp_path / "a.png")
+    with qtbot.waitSignal(zone.images_changed):
+        zone.set_images([a])
+    with qtbot.assertNotEmitted(zone.images_changed):
+        zone.set_images([a])  # unchanged: no echo back to the shell
+    with qtbot.waitSignal(zone.images_changed) as emitted, qtbot.waitSignal(zone.picture_changed) as picture:
+        zone.set_images([])
+    assert emitted.args == [[]] and picture.args == [""] and zone.hint.text().startswith("Drop")
+
+
 def test_unsupported_files_are_refused_with_a_visible_message(zone, qtbot, tmp_path: Path) -> None:
     image = write_image(tmp_path / "keep.png")
     zone.set_paths([image])
