@@ -227,3 +227,26 @@ def test_wheel_zooms_around_the_pointer_and_shift_scrolls(with_cue: TimelineView
     for _ in range(10):
         wheel(x, -120)
     assert view.zoom == 1.0 and view.view_start == 0.0  # fully out: the whole timeline again
+
+
+def test_in_point_shifts_the_clip_and_its_beats(timeline: TimelineView, qtbot, tmp_path: Path) -> None:
+    timeline.set_cue(write_wav(tmp_path / "cue.wav", CUE_S), start_s=1.0, in_point_s=3.0)
+    timeline.set_analysis({"beats_s": BEATS, "downbeats_s": DOWNBEATS})
+    qtbot.waitUntil(timeline.waveform_loaded, timeout=LOAD_TIMEOUT_MS)
+    assert timeline.cue_length() == pytest.approx(CUE_S - 3.0)
+    assert timeline.timeline_time(4.0) == pytest.approx(2.0) and timeline.audio_time(2.0) == pytest.approx(4.0)
+    image = timeline.grab().toImage()
+    y = round(timeline.clip_rect().bottom() - 6)
+    fill = QColor(CLIP_FILL)
+    downbeat_x = round(timeline.time_to_x(2.0))  # the bar at 4.0 s into the file
+    darkest = min((image.pixelColor(downbeat_x + dx, y) for dx in (-1, 0, 1)), key=lambda c: c.red())
+    assert darkest.red() < fill.red() - 100
+    assert timeline.clip_rect().left() == pytest.approx(timeline.time_to_x(1.0))
+
+
+def test_a_newer_cue_wins_over_a_slower_older_one(timeline: TimelineView, qtbot, tmp_path: Path) -> None:
+    timeline.set_cue(write_wav(tmp_path / "long.wav", 240.0))
+    timeline.set_cue(write_wav(tmp_path / "short.wav", 3.0))
+    qtbot.waitUntil(timeline.waveform_loaded, timeout=LOAD_TIMEOUT_MS)
+    qtbot.wait(300)  # let the older load finish too: its reply must be dropped
+    assert timeline.cue.path.endswith("short.wav") and timeline.cue_length() == pytest.approx(3.0)
