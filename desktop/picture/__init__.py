@@ -27,7 +27,9 @@ Embedding (nothing else is needed; all decoding runs on Qt's thread pool through
     timeline.seekRequested.connect(lambda t: player.play(cue_path, timeline.audio_time(t)))
 
     # fit to length: dragging the clip's end emits the new cue length in seconds (snapped to the picture's end,
-    # scene cuts and markers; Alt: no snapping). The clip shows the requested length until the next set_cue.
+    # scene cuts and markers; Alt: no snapping); double-clicking the handle fits it to end with the picture;
+    # timeline.request_fit(seconds) does the same from code. The clip shows the requested length until the next
+    # set_cue.
     timeline.fitRequested.connect(lambda s: bridge.request("export", "export", {**export_params, "fit_s": s}, …))
     # then set_cue(fitted_path, …) with the fitted file and its analysis; timeline.clear_fit() if the fit failed.
 

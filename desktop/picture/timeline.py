@@ -667,16 +667,31 @@ class TimelineView(QWidget):
         else:
             on_handle = self.on_fit_handle(pos)
             self.setCursor(Qt.CursorShape.SizeHorCursor if on_handle else Qt.CursorShape.ArrowCursor)
-            self.setToolTip("Drag to fit the cue to a length (Alt: no snapping)" if on_handle else "")
+            self.setToolTip("Drag to fit the cue to a length (Alt: no snapping); double-click: end with the picture"
+                            if on_handle else "")
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        """Double-click on the fit handle: fit the cue to end with the picture."""
+        length = self.picture_length()
+        if self.cue is not None and length and self.on_fit_handle(event.position()):
+            self._drag, self._fit_preview, self._frozen_duration = "", None, None
+            self.request_fit(length - self.cue.start_s)
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def request_fit(self, seconds: float) -> None:
+        """Ask for the cue to be `seconds` long (as the handle does); ignored when it already is."""
+        seconds = round(max(MIN_FIT_S, seconds), 3)
+        if abs(seconds - (self.cue_length() or 0.0)) >= 1e-3:
+            self.fit_target_s = seconds
+            self.fitRequested.emit(seconds)
+        self._changed()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._drag == "fit" and self._fit_preview is not None:
             seconds = self.fit_length_at(event.position().x(), self._snapping(event))
             self._fit_preview = self._frozen_duration = None
-            if abs(seconds - (self.cue_length() or 0.0)) >= 1e-3:
-                self.fit_target_s = seconds
-                self.fitRequested.emit(seconds)
-            self._changed()
+            self.request_fit(seconds)
         self._drag = ""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802

@@ -250,3 +250,15 @@ def test_a_newer_cue_wins_over_a_slower_older_one(timeline: TimelineView, qtbot,
     qtbot.waitUntil(timeline.waveform_loaded, timeout=LOAD_TIMEOUT_MS)
     qtbot.wait(300)  # let the older load finish too: its reply must be dropped
     assert timeline.cue.path.endswith("short.wav") and timeline.cue_length() == pytest.approx(3.0)
+
+
+def test_double_clicking_the_handle_fits_the_cue_to_the_picture(with_cue: TimelineView, qtbot) -> None:
+    view = with_cue
+    view.picture_kind, view.picture_duration_s = "video", 9.5  # as set_picture sets them once the video is probed
+    clip = view.clip_rect()
+    event = QMouseEvent(QMouseEvent.Type.MouseButtonDblClick, QPointF(clip.right() - 2, clip.center().y()),
+                        QPointF(clip.right() - 2, clip.center().y()), Qt.MouseButton.LeftButton,
+                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(view.fitRequested) as fit:
+        view.mouseDoubleClickEvent(event)
+    assert fit.args == [pytest.approx(9.5 - 2.0)]
