@@ -14,19 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Property, QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
-    QFontMetrics,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
     QPixmap,
-    QPolygonF,
     QResizeEvent,
     QWheelEvent,
 )
@@ -35,8 +30,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from desktop import theme
 from desktop.picture.envelope import Envelope, load_envelope
 from desktop.picture.qimages import load_thumbnail, rgb_to_qimage
-from desktop.picture.ticks import snap, tick_step, ticks
-from desktop.picture.timefmt import clock, decimals_for
+from desktop.picture.ticks import snap
+from desktop.picture.timeline_paint import HANDLE_PX, paint_playhead, render_static
 from desktop.picture.video import frames_at, is_video, probe
 from desktop.tasks import run_task
 
@@ -47,16 +42,9 @@ STRIP_FRAMES = 48  # frames decoded for the strip; tiles show the nearest one
 STRIP_MAX_SIDE = 240
 MIN_FIT_S = 1.0
 SNAP_PX = 8  # the fit handle snaps to the picture's end, scene cuts and markers this close
-HANDLE_PX = 8
 CONTENT_PAD = 8  # design px between the row headers and time 0
-MIN_BEAT_GAP_PX = 4  # closer beats are left out (downbeats stay)
 MAX_ZOOM = 200.0
 ZOOM_STEP = 1.25
-PLAYHEAD = "#d0312d"
-CLIP_FILL = "#dfe8f7"
-CLIP_FILL_FITTED = "#f3e7c9"
-STRIP_BG = "#202124"
-DOWNBEAT = "#1d3f7a"
 
 
 @dataclass
@@ -110,7 +98,7 @@ class TimelineView(QWidget):
         self._cue_token = 0
         self._cache: QPixmap | None = None
         self._drag = ""  # "fit", "scrub" or ""
-        self._fit_preview: float | None = None
+        self.fit_preview: float | None = None
         self.fit_target_s: float | None = None  # the last length asked for, shown until a new cue arrives
         self._frozen_duration: float | None = None  # the view does not rescale under a dragging hand
         self._px_cache: dict[float, int] = {}
@@ -233,7 +221,7 @@ class TimelineView(QWidget):
             ends.append(self.cue.start_s + self.fit_target_s)
         return max(ends) * (1 + END_PAD)
 
-    def _px(self, n: float) -> int:
+    def px(self, n: float) -> int:
         """theme.px, cached: geometry is asked for on every mouse move and paint, and the font rarely changes."""
         if n not in self._px_cache:
             self._px_cache[n] = theme.px(n)
@@ -253,19 +241,19 @@ class TimelineView(QWidget):
     def _compute_rows(self) -> Rows:
         fm = self.fontMetrics()
         line = fm.height()
-        header_w = fm.horizontalAdvance("Picture") + self._px(18)
-        ruler = QRect(0, 0, self.width(), line + self._px(10))
-        markers = QRect(0, ruler.bottom() + 1, self.width(), line + self._px(6))
-        picture = QRect(0, markers.bottom() + 1 + self._px(2), self.width(), self._px(56))
-        cue = QRect(0, picture.bottom() + 1 + self._px(6), self.width(), max(self._px(76), 3 * line + self._px(20)))
+        header_w = fm.horizontalAdvance("Picture") + self.px(18)
+        ruler = QRect(0, 0, self.width(), line + self.px(10))
+        markers = QRect(0, ruler.bottom() + 1, self.width(), line + self.px(6))
+        picture = QRect(0, markers.bottom() + 1 + self.px(2), self.width(), self.px(56))
+        cue = QRect(0, picture.bottom() + 1 + self.px(6), self.width(), max(self.px(76), 3 * line + self.px(20)))
         return Rows(ruler, markers, picture, cue, header_w)
 
     def content_left(self) -> int:
         """Where time 0 sits: a little right of the headers, so the playhead at 0 is whole."""
-        return self.rows().header_w + self._px(CONTENT_PAD)
+        return self.rows().header_w + self.px(CONTENT_PAD)
 
     def content_width(self) -> int:
-        return max(1, self.width() - self.content_left() - self._px(CONTENT_PAD))
+        return max(1, self.width() - self.content_left() - self.px(CONTENT_PAD))
 
     def px_per_s(self) -> float:
         return self.content_width() * self.zoom / self.content_duration()
@@ -288,10 +276,10 @@ class TimelineView(QWidget):
                       length * self.px_per_s(), r.height() - 2)
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self._px(900), self.rows().cue.bottom() + self._px(8))
+        return QSize(self.px(900), self.rows().cue.bottom() + self.px(8))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self._px(320), self.sizeHint().height())
+        return QSize(self.px(320), self.sizeHint().height())
 
     # ---- background results -----------------------------------------------------------------------------------
 
@@ -341,294 +329,21 @@ class TimelineView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         if self._cache is None or self._cache.size() != self.size() * self.devicePixelRatioF():
-            self._cache = self._render_static()
+            self._cache = render_static(self)
         painter = QPainter(self)
         painter.drawPixmap(0, 0, self._cache)
-        self._paint_playhead(painter)
+        paint_playhead(self, painter)
         painter.end()
-
-    def _render_static(self) -> QPixmap:
-        ratio = self.devicePixelRatioF()
-        pixmap = QPixmap(self.size() * ratio)
-        pixmap.setDevicePixelRatio(ratio)
-        pixmap.fill(self.palette().base().color())
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setFont(self.font())
-        rows = self.rows()
-        painter.setClipRect(QRect(rows.header_w, 0, self.width() - rows.header_w, self.height()))
-        self._paint_ruler(painter, rows)
-        self._paint_picture(painter, rows)
-        self._paint_cue(painter, rows)
-        self._paint_markers(painter, rows)
-        painter.setClipping(False)
-        self._paint_headers(painter, rows)
-        painter.end()
-        return pixmap
-
-    def _paint_headers(self, p: QPainter, rows: Rows) -> None:
-        p.fillRect(QRect(0, 0, rows.header_w, self.height()), self.palette().window().color())
-        p.setPen(self.palette().text().color())
-        pad = self._px(6)
-        for rect, label in ((rows.markers, "Markers"), (rows.picture, "Picture"), (rows.cue, "Cue")):
-            p.drawText(QRect(pad, rect.top(), rows.header_w - pad, rect.height()),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
-        p.setPen(QPen(self.palette().mid().color(), 1))
-        p.drawLine(rows.header_w, 0, rows.header_w, self.height())
-
-    def _paint_ruler(self, p: QPainter, rows: Rows) -> None:
-        fm = self.fontMetrics()
-        text = self.palette().text().color()
-        grid = QColor(self.palette().mid().color())
-        start, end = self.visible_span()
-        step = tick_step(self.px_per_s(), fm.horizontalAdvance("00:00.0") + self._px(16))
-        minor = step / (5 if step in (1.0, 10.0, 60.0, 600.0, 0.5, 5.0) else 2)
-        r = rows.ruler
-        p.setPen(QPen(grid, 1))
-        p.drawLine(r.left(), r.bottom(), r.right(), r.bottom())
-        for t in ticks(start, end, minor):
-            x = round(self.time_to_x(t))
-            p.drawLine(x, r.bottom() - self._px(3), x, r.bottom())
-        decimals = decimals_for(step)
-        for t in ticks(start, end, step):
-            x = round(self.time_to_x(t))
-            p.setPen(QPen(grid, 1))
-            p.drawLine(x, r.bottom() - self._px(7), x, r.bottom())
-            p.setPen(text)
-            p.drawText(QRect(x + self._px(3), r.top(), self._px(200), r.height() - self._px(4)),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, clock(t, decimals))
-
-    def _paint_picture(self, p: QPainter, rows: Rows) -> None:
-        r = rows.picture
-        length = self.picture_length()
-        if not self.picture_kind or not length:
-            self._placeholder(p, r, "No picture: drop images or a video")
-            return
-        x0, x1 = self.time_to_x(0.0), self.time_to_x(length)
-        area = QRectF(x0, r.top(), x1 - x0, r.height())
-        p.fillRect(area, QColor(STRIP_BG))
-        if self.picture_error:
-            p.setPen(QColor("#f0b0a0"))
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, self.picture_error)
-            return
-        images = self.strip if self.picture_kind == "video" else ([(0.0, self.still)] if self.still else [])
-        if not images:
-            p.setPen(QColor("#bbbbbb"))
-            p.drawText(area.intersected(QRectF(self.rect())), Qt.AlignmentFlag.AlignCenter, "loading picture…")
-            return
-        first = images[0][1]
-        tile_w = max(self._px(24), r.height() * first.width() / max(1, first.height()))
-        times = np.array([t for t, _ in images])
-        p.save()
-        p.setClipRect(area.intersected(QRectF(rows.header_w, 0, self.width(), self.height())))
-        # tiles restart at each cut, so a tile never shows one shot over another's time
-        segments = [(a, min(b, length)) for a, b in self.scenes if a < length] or [(0.0, length)]
-        for a, b in segments:
-            sx0, sx1 = self.time_to_x(a), self.time_to_x(b)
-            if sx1 < rows.header_w or sx0 > self.width():
-                continue
-            inside = np.flatnonzero((times >= a) & (times <= b))
-            p.save()
-            p.setClipRect(QRectF(sx0, r.top(), sx1 - sx0, r.height()).intersected(
-                QRectF(rows.header_w, 0, self.width(), self.height())))
-            x = sx0 + tile_w * max(0, int((rows.header_w - tile_w - sx0) // tile_w))
-            while x < min(sx1, self.width()):
-                t = self.x_to_time(x + tile_w / 2)
-                pool = inside if len(inside) else np.arange(len(times))
-                image = images[int(pool[np.abs(times[pool] - t).argmin()])][1]
-                p.drawImage(QRectF(x, r.top(), tile_w, r.height()), image)
-                p.setPen(QPen(QColor(0, 0, 0, 140), 1))
-                p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
-                x += tile_w
-            p.restore()
-        for start, _end in self.scenes[1:]:  # cuts: a bright line with a dark edge so it shows on any frame
-            cx = self.time_to_x(start)
-            p.setPen(QPen(QColor(0, 0, 0, 200), self._px(4)))
-            p.drawLine(QPointF(cx, r.top()), QPointF(cx, r.bottom()))
-            p.setPen(QPen(QColor("#ffd34d"), self._px(2)))
-            p.drawLine(QPointF(cx, r.top()), QPointF(cx, r.bottom()))
-        p.restore()
-
-    def _paint_cue(self, p: QPainter, rows: Rows) -> None:
-        r = rows.cue
-        clip = self.clip_rect()
-        if self.cue is None:
-            self._placeholder(p, r, "No cue: choose a result to lay it against the picture")
-            return
-        if clip is None:
-            self._placeholder(p, r, "loading cue…")
-            return
-        fm = self.fontMetrics()
-        accent = QColor(theme.ACCENT)
-        fitted = self.fit_target_s is not None
-        p.setPen(QPen(accent, 1))
-        p.setBrush(QColor(CLIP_FILL_FITTED if fitted else CLIP_FILL))
-        p.drawRoundedRect(clip, self._px(4), self._px(4))
-        title_h = fm.height() + self._px(4)
-        wave = QRectF(clip.left(), clip.top() + title_h, clip.width(), clip.height() - title_h - self._px(2))
-        self._paint_waveform(p, wave)
-        self._paint_beats(p, clip, wave, title_h)
-        self._paint_title(p, clip, title_h)
-        self._paint_fit(p, rows, clip)
-
-    def _paint_waveform(self, p: QPainter, wave: QRectF) -> None:
-        cue = self.cue
-        assert cue is not None
-        if cue.error:
-            p.setPen(QColor(theme.ERROR_FG))
-            p.drawText(wave, Qt.AlignmentFlag.AlignCenter, cue.error)
-            return
-        if cue.envelope is None:
-            p.setPen(QColor(theme.NEUTRAL))
-            p.drawText(wave, Qt.AlignmentFlag.AlignCenter, "loading waveform…")
-            return
-        visible = wave.intersected(QRectF(self.content_left(), wave.top(), self.content_width(), wave.height()))
-        columns = max(1, int(visible.width() * self.devicePixelRatioF()))
-        a = self.audio_time(self.x_to_time(visible.left()))
-        b = self.audio_time(self.x_to_time(visible.right()))
-        lo, hi = cue.envelope.columns(a, b, columns)
-        mid = wave.center().y()
-        half = (wave.height() / 2 - 1) / max(cue.envelope.peak, 1e-3)  # a quiet cue still shows its shape
-        xs = visible.left() + (np.arange(columns) + 0.5) * visible.width() / columns
-        outline = [QPointF(x, mid - v * half) for x, v in zip(xs, hi, strict=True)]
-        outline += [QPointF(x, mid - v * half) for x, v in zip(xs[::-1], lo[::-1], strict=True)]
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.WAVEFORM))
-        p.drawPolygon(QPolygonF(outline))  # one call: a polygon, not thousands of lineTo
-
-    def _paint_beats(self, p: QPainter, clip: QRectF, wave: QRectF, title_h: float) -> None:
-        cue = self.cue
-        assert cue is not None
-        length = self.cue_length() or 0.0
-        fm = self.fontMetrics()
-        pps = self.px_per_s()
-
-        def on_clip(times: list[float]) -> list[tuple[int, float]]:
-            return [(i, self.timeline_time(t)) for i, t in enumerate(times)
-                    if cue.in_point_s <= t <= cue.in_point_s + length]
-
-        beats = on_clip(cue.beats_s)
-        gaps = np.diff(cue.beats_s) * pps if len(cue.beats_s) > 1 else np.array([np.inf])
-        if float(np.median(gaps)) >= MIN_BEAT_GAP_PX:
-            p.setPen(QPen(QColor(29, 63, 122, 90), 1))
-            for _, t in beats:
-                x = self.time_to_x(t)
-                p.drawLine(QPointF(x, wave.top()), QPointF(x, wave.bottom()))
-        downs = on_clip(cue.downbeats_s)
-        label_w = fm.horizontalAdvance("888") + self._px(6)
-        bar_gap = float(np.median(np.diff(cue.downbeats_s))) * pps if len(cue.downbeats_s) > 1 else np.inf
-        every = max(1, int(np.ceil(label_w / bar_gap))) if bar_gap > 0 else 1
-        every = next((n for n in (1, 2, 4, 8, 16, 32, 64) if n >= every), every)
-        for i, t in downs:
-            x = self.time_to_x(t)
-            p.setPen(QPen(QColor(DOWNBEAT), self._px(2) if bar_gap > 3 * label_w else 1))
-            p.drawLine(QPointF(x, clip.top() + title_h), QPointF(x, clip.bottom()))
-            if i % every == 0:
-                p.setPen(QColor(DOWNBEAT))
-                p.drawText(QRectF(x + self._px(3), wave.top(), label_w, fm.height()),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(i + 1))
-
-    def _paint_title(self, p: QPainter, clip: QRectF, title_h: float) -> None:
-        cue = self.cue
-        assert cue is not None
-        parts = [cue.title]
-        if cue.tempo_bpm:
-            parts.append(f"{cue.tempo_bpm:.0f} BPM")
-        parts.append(clock(self.cue_length() or 0.0, 1))
-        visible_left = max(clip.left(), float(self.content_left()))
-        box = QRectF(visible_left + self._px(6), clip.top(), clip.right() - visible_left - self._px(6) - HANDLE_PX,
-                     title_h)
-        p.setPen(self.palette().text().color() if self.palette().base().color().lightness() > 128
-                 else QColor("#111111"))
-        font = p.font()
-        font.setBold(True)
-        p.setFont(font)
-        p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   QFontMetrics(font).elidedText("  ·  ".join(parts), Qt.TextElideMode.ElideRight, int(box.width())))
-        font.setBold(False)
-        p.setFont(font)
-
-    def _paint_fit(self, p: QPainter, rows: Rows, clip: QRectF) -> None:
-        """The handle on the clip's end; while dragging (or after a request) the target end, dashed."""
-        handle = QRectF(clip.right() - self._px(HANDLE_PX), clip.top(), self._px(HANDLE_PX), clip.height())
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(theme.ACCENT))
-        p.drawRoundedRect(handle, self._px(2), self._px(2))
-        p.setPen(QPen(QColor("white"), 1))
-        for dx in (0.35, 0.65):
-            x = handle.left() + handle.width() * dx
-            p.drawLine(QPointF(x, handle.center().y() - self._px(8)), QPointF(x, handle.center().y() + self._px(8)))
-        target = self._fit_preview if self._fit_preview is not None else self.fit_target_s
-        if target is None or self.cue is None:
-            return
-        x = self.time_to_x(self.cue.start_s + target)
-        r = rows.cue
-        shade = QRectF(min(x, clip.right()), r.top(), abs(x - clip.right()), r.height())
-        p.fillRect(shade, QColor(192, 57, 43, 50) if x < clip.right() else QColor(31, 138, 76, 40))
-        p.setPen(QPen(QColor(theme.NEGATIVE if x < clip.right() else theme.POSITIVE), self._px(2),
-                      Qt.PenStyle.DashLine))
-        p.drawLine(QPointF(x, rows.picture.top()), QPointF(x, r.bottom()))
-        label = f"fit to {clock(target, 1)}" + ("" if self._fit_preview is not None else " (requested)")
-        fm = self.fontMetrics()
-        w = fm.horizontalAdvance(label) + self._px(10)
-        box = QRectF(min(x + self._px(4), self.width() - w - 2), r.bottom() - fm.height() - self._px(6), w,
-                     fm.height() + self._px(4))
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(255, 255, 255, 230))
-        p.drawRoundedRect(box, self._px(3), self._px(3))
-        p.setPen(QColor("#111111"))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-
-    def _paint_markers(self, p: QPainter, rows: Rows) -> None:
-        r = rows.markers
-        fm = self.fontMetrics()
-        colour = QColor("#8e44ad")
-        for t, label in self.markers:
-            x = self.time_to_x(t)
-            p.setPen(QPen(QColor(142, 68, 173, 110), 1, Qt.PenStyle.DotLine))
-            p.drawLine(QPointF(x, r.bottom()), QPointF(x, rows.cue.bottom()))
-            size = self._px(6)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(colour)
-            p.drawPolygon(QPolygonF([QPointF(x - size, r.top() + self._px(3)), QPointF(x + size, r.top() + self._px(3)),
-                                     QPointF(x, r.top() + self._px(3) + size * 1.4)]))
-            p.setPen(colour)
-            p.drawText(QRectF(x + size + self._px(2), r.top(), fm.horizontalAdvance(label) + self._px(4), r.height()),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
-
-    def _placeholder(self, p: QPainter, rect: QRect, text: str) -> None:
-        area = QRect(rect.left() + self.content_left() + self._px(4), rect.top() + self._px(2),
-                     rect.width() - self.content_left() - self._px(12), rect.height() - self._px(4))
-        p.setPen(QPen(QColor(theme.NEUTRAL), 1, Qt.PenStyle.DashLine))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRoundedRect(area, self._px(4), self._px(4))
-        p.setPen(QColor(theme.NEUTRAL))
-        p.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
 
     def _playhead_rect(self) -> QRect:
         x = round(self.time_to_x(self._position))
-        return QRect(x - self._px(8), 0, self._px(16) + 1, self.height())
-
-    def _paint_playhead(self, p: QPainter) -> None:
-        x = self.time_to_x(self._position)
-        if x < self.content_left() - 1:
-            return
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = QColor(PLAYHEAD)
-        p.setPen(QPen(colour, self._px(2)))
-        ruler = self.rows().ruler
-        p.drawLine(QPointF(x, ruler.top() + self._px(6)), QPointF(x, self.height()))
-        size = self._px(6)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(colour)
-        p.drawPolygon(QPolygonF([QPointF(x - size, ruler.top()), QPointF(x + size, ruler.top()),
-                                 QPointF(x, ruler.top() + size * 1.5)]))
+        return QRect(x - self.px(8), 0, self.px(16) + 1, self.height())
 
     # ---- interaction ------------------------------------------------------------------------------------------
 
     def on_fit_handle(self, pos: QPointF) -> bool:
         clip = self.clip_rect()
-        return (clip is not None and abs(pos.x() - clip.right()) <= self._px(HANDLE_PX)
+        return (clip is not None and abs(pos.x() - clip.right()) <= self.px(HANDLE_PX)
                 and clip.top() <= pos.y() <= clip.bottom())
 
     def fit_length_at(self, x: float, snapping: bool = True) -> float:
@@ -639,7 +354,7 @@ class TimelineView(QWidget):
             candidates = [t for _, t in self.scenes] + [t for t, _ in self.markers]
             if self.picture_kind == "video" and self.picture_duration_s:
                 candidates.append(self.picture_duration_s)
-            end = snap(end, candidates, self.px_per_s(), self._px(SNAP_PX))
+            end = snap(end, candidates, self.px_per_s(), self.px(SNAP_PX))
         return round(max(MIN_FIT_S, end - self.cue.start_s), 3)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -649,7 +364,7 @@ class TimelineView(QWidget):
         if self.on_fit_handle(pos):
             self._drag = "fit"
             self._frozen_duration = self.content_duration()
-            self._fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
+            self.fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
         elif pos.x() >= self.content_left():
             self._drag = "scrub"
             self._seek_to(pos.x())
@@ -659,7 +374,7 @@ class TimelineView(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
         if self._drag == "fit":
-            self._fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
+            self.fit_preview = self.fit_length_at(pos.x(), self._snapping(event))
             self._cache = None
             self.update()
         elif self._drag == "scrub":
@@ -674,7 +389,7 @@ class TimelineView(QWidget):
         """Double-click on the fit handle: fit the cue to end with the picture."""
         length = self.picture_length()
         if self.cue is not None and length and self.on_fit_handle(event.position()):
-            self._drag, self._fit_preview, self._frozen_duration = "", None, None
+            self._drag, self.fit_preview, self._frozen_duration = "", None, None
             self.request_fit(length - self.cue.start_s)
         else:
             super().mouseDoubleClickEvent(event)
@@ -688,15 +403,15 @@ class TimelineView(QWidget):
         self._changed()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._drag == "fit" and self._fit_preview is not None:
+        if self._drag == "fit" and self.fit_preview is not None:
             seconds = self.fit_length_at(event.position().x(), self._snapping(event))
-            self._fit_preview = self._frozen_duration = None
+            self.fit_preview = self._frozen_duration = None
             self.request_fit(seconds)
         self._drag = ""
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Escape and self._drag == "fit":
-            self._drag, self._fit_preview, self._frozen_duration = "", None, None
+            self._drag, self.fit_preview, self._frozen_duration = "", None, None
             self._changed()
             return
         if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):

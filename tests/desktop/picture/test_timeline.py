@@ -12,7 +12,8 @@ import soundfile as sf
 from PySide6.QtCore import QElapsedTimer, QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent
 
-from desktop.picture.timeline import CLIP_FILL, DOWNBEAT, END_PAD, TimelineView
+from desktop.picture.timeline import END_PAD, TimelineView
+from desktop.picture.timeline_paint import CLIP_FILL, DOWNBEAT
 
 RATE = 8000
 CUE_S = 12.0
