@@ -40,16 +40,26 @@ def recall_at_k(scores: np.ndarray, relevant: np.ndarray, k: int = K) -> float:
     return float(relevant[top].sum() / max(min(k, int(relevant.sum())), 1))
 
 
+def evaluated_tokens(clip_tokens: Sequence[Sequence[str]]) -> list[str]:
+    """Attribute values with at least MIN_RELEVANT clips, in vocabulary order."""
+    return [t for t in all_tokens() if sum(t in ct for ct in clip_tokens) >= MIN_RELEVANT]
+
+
 def retrieval_report(audio: np.ndarray, clip_tokens: Sequence[Sequence[str]],
                      embed_text: Callable[[list[str]], np.ndarray]) -> dict[str, dict[str, float]]:
     """Per attribute value and per group: R@10, AP, #relevant (and group means)."""
-    tokens = [t for t in all_tokens() if sum(t in ct for ct in clip_tokens) >= MIN_RELEVANT]
+    tokens = evaluated_tokens(clip_tokens)
     if not tokens:
         return {}
     queries = embed_text([query_phrase(t) for t in tokens])
-    scores = queries @ audio.T
+    return report_from_scores(dict(zip(tokens, queries @ audio.T, strict=True)), clip_tokens)
+
+
+def report_from_scores(scores: dict[str, np.ndarray], clip_tokens: Sequence[Sequence[str]]
+                       ) -> dict[str, dict[str, float]]:
+    """The report for given query scores per attribute value (row: one score per clip)."""
     per_token: dict[str, dict[str, float]] = {}
-    for row, token in zip(scores, tokens, strict=True):
+    for token, row in scores.items():
         relevant = np.array([token in ct for ct in clip_tokens], dtype=float)
         per_token[token] = {"r@10": recall_at_k(row, relevant), "ap": average_precision(row, relevant),
                             "n": float(relevant.sum()), "prior": float(relevant.mean())}

@@ -8,6 +8,7 @@ an interrupted build resumes and a rerun with the same seed reuses them. Evaluat
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -51,21 +52,22 @@ def split_pieces(paths: list[Path]) -> dict[str, list[Path]]:
             "eval": [p for i, p in enumerate(paths) if not i % EVAL_EVERY]}
 
 
-def make_clips(split: str, index: int, seed: int, pieces: list[Path]) -> list[Clip]:
+def make_clips(split: str, index: int, seed: int, pieces: list[Path], n_clips: int = CLIPS_PER_SHARD,
+               seconds: float = CLIP_S) -> list[Clip]:
     rng = np.random.default_rng([seed, index, split == "eval"])
     base = (GEN_EVAL_OFFSET if split == "eval" else 0) + seed * 1_000_003 + index * CLIPS_PER_SHARD
     clips: list[Clip] = []
     loaded: dict[Path, object] = {}
-    for k in range(CLIPS_PER_SHARD):
+    for k in range(n_clips):
         clip = None
         if pieces and rng.random() < MIDI_SHARE:
             path = pieces[int(rng.integers(len(pieces)))]
             try:
                 pm = loaded.setdefault(path, load_piece(path))
-                clip = slice_piece(pm, f"midi-{path.stem}", CLIP_S, rng)
+                clip = slice_piece(pm, f"midi-{path.stem}", seconds, rng)
             except Exception:  # real-world MIDI is often malformed: fall back to a generated piece
                 clip = None
-        clips.append(clip or compose(base + k, CLIP_S))
+        clips.append(clip or compose(base + k, seconds))
     return clips
 
 
@@ -73,11 +75,12 @@ def light(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (wave / (np.abs(wave).max() + 1e-9) * 10 ** (rng.uniform(-20, 0) / 20)).astype(np.float32)
 
 
-def make_shard(split: str, index: int, seed: int, pieces: list[Path]) -> dict[str, object]:
-    """Render, augment and featurise one shard (pure apart from the FluidSynth subprocess)."""
-    torch.set_num_threads(1)
+def make_shard(split: str, index: int, seed: int, pieces: list[Path], n_clips: int = CLIPS_PER_SHARD,
+               seconds: float = CLIP_S) -> dict[str, object]:
+    """Render, augment and featurise one shard (pure apart from the FluidSynth subprocess); smaller shards
+    (`n_clips`, `seconds`) are for tests."""
     rng = np.random.default_rng([seed, index, 7, split == "eval"])
-    clips = make_clips(split, index, seed, pieces)
+    clips = make_clips(split, index, seed, pieces, n_clips, seconds)
     fonts = soundfonts()
     font = fonts[0] if rng.random() < 0.75 or len(fonts) == 1 else fonts[1]
     waves = render_clips(clips, font, rng)
@@ -113,26 +116,44 @@ def _build_one(args: tuple[str, int, int, list[Path], Path]) -> Path:
     return path
 
 
+def _init_worker() -> None:
+    """One torch thread per pool worker; Ctrl-C is left to the parent, which cancels between shards
+    (FluidSynth inherits the ignored signal)."""
+    torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def build(cache_dir: Path, split: str, n_shards: int, seed: int, workers: int = 2,
           progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """Ensure shards 0..n_shards-1 of a split exist in the cache; returns their paths in order."""
+    """Ensure shards 0..n_shards-1 of a split exist in the cache; returns their paths in order.
+
+    `progress` may raise (a cancel): shards in flight are finished and kept, queued ones are dropped."""
     pieces = split_pieces(midi_files())[split]
     root = cache_dir / f"seed{seed}"
-    jobs = [(split, i, seed, pieces, root / f"{split}-{i:05d}.pt") for i in range(n_shards)]
-    done = 0
+    paths = [root / f"{split}-{i:05d}.pt" for i in range(n_shards)]
+    todo = [(split, i, seed, pieces, path) for i, path in enumerate(paths) if not path.exists()]
+    done = n_shards - len(todo)
+    if progress:
+        progress(done, n_shards)
+    if not todo:
+        return paths
     if workers <= 1:
-        for job in jobs:
+        for job in todo:
             _build_one(job)
             done += 1
             if progress:
                 progress(done, n_shards)
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for _ in pool.map(_build_one, jobs):
-                done += 1
-                if progress:
-                    progress(done, n_shards)
-    return [job[-1] for job in jobs]
+        return paths
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker)
+    try:
+        for future in [pool.submit(_build_one, job) for job in todo]:
+            future.result()
+            done += 1
+            if progress:
+                progress(done, n_shards)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return paths
 
 
 def load_shards(paths: list[Path]) -> dict[str, object]:

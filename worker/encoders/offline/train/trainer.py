@@ -1,9 +1,10 @@
 """Contrastive training of the offline model: multi-positive InfoNCE (a caption is positive for every clip
-whose exact attributes contain its tokens) in both directions, learned temperature, AdamW + cosine schedule.
+whose exact attributes contain its tokens) in both directions, learned temperature, AdamW + warmup/cosine.
 
 `train_offline_model` is the reproducible entry point behind `cuesteer train-offline-model`: data shards are
-seeded and cached, the text side (frozen MiniLM) is embedded once, and training stops at a time budget
-(the number of steps reached is recorded, and `steps=` reproduces a run exactly).
+seeded and cached, the text side (frozen MiniLM) is embedded once, and a time budget is turned into a step
+count after timing the first steps. The learning-rate schedule depends only on (step, total steps), so the
+recorded `steps` reproduce a timed run exactly: same seed + steps → same weights.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from worker.encoders.offline.evaluate import retrieval_report
 from worker.encoders.offline.model import (
     ModelConfig,
     OfflineModel,
+    mel_statistics,
     parameter_count,
     save_weights,
     weights_blob,
@@ -34,10 +36,14 @@ BATCH = 96
 LR = 2e-3
 WEIGHT_DECAY = 1e-4
 WARMUP_STEPS = 40
+CALIBRATION_STEPS = 20  # steps timed to turn a time budget into a step count (≤ WARMUP_STEPS: lr is the same)
+OVERRUN = 2.0  # a timed run stops anyway at this multiple of its budget (if the machine got much busier)
 MIN_CROP = 156  # frames (5 s): windows shorter than the 10-s index window must still embed well
 FREQ_MASK = 8
+CROPS = 3  # statistics per view: the whole clip and two random crops
 SHARDS_PER_MINUTE = 1.5  # data volume grows with the time budget
 MAX_LOG_SCALE = math.log(100.0)
+TRAIN_THREADS = 1  # small matrices: one thread is as fast, is not stalled by a busy machine, and is bit-stable
 
 
 def token_matrix(token_sets: list[list[str]], vocab: dict[str, int]) -> torch.Tensor:
@@ -81,51 +87,81 @@ def train(model: OfflineModel, data: dict[str, object], text_vecs: dict[str, np.
     caps = data["captions"]
     mel = data["mel"]
     n, views, _, frames = mel.shape
+    stats = precompute_stats(model, mel, gen) if model.cfg.tower == "stats" else None
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     budget_s = (minutes or 0) * 60.0
-    total = steps or 10_000_000
+    if not steps and not budget_s:
+        raise ValueError("train needs steps or minutes")
+    total = steps or 0  # 0: decided after CALIBRATION_STEPS
     t0 = time.monotonic()
-    step, losses = 0, []
+    step, losses, truncated = 0, [], False
     model.train()
-    while step < total:
+    while not total or step < total:
         idx = torch.randperm(n, generator=gen)[:BATCH]
-        view = torch.randint(0, views, (len(idx),), generator=gen)
-        crop = int(torch.randint(MIN_CROP, frames + 1, (1,), generator=gen))
-        start = int(torch.randint(0, frames - crop + 1, (1,), generator=gen))
-        x = mel[idx, view, :, start:start + crop].float()
-        f0 = int(torch.randint(0, x.shape[1] - FREQ_MASK, (1,), generator=gen))
-        if torch.rand(1, generator=gen) < 0.5:
-            x[:, f0:f0 + FREQ_MASK] = x.mean()
+        if stats is not None:
+            variant = torch.randint(0, stats.shape[1], (len(idx),), generator=gen)
+            a = model.audio.forward_stats(stats[idx, variant])
+        else:
+            view = torch.randint(0, views, (len(idx),), generator=gen)
+            crop = int(torch.randint(min(MIN_CROP, frames), frames + 1, (1,), generator=gen))
+            start = int(torch.randint(0, frames - crop + 1, (1,), generator=gen))
+            x = mel[idx, view, :, start:start + crop].float()
+            f0 = int(torch.randint(0, x.shape[1] - FREQ_MASK, (1,), generator=gen))
+            if torch.rand(1, generator=gen) < 0.5:
+                x[:, f0:f0 + FREQ_MASK] = x.mean()
+            a = model.audio(x)
         pick = [caps[int(i)][int(torch.randint(len(caps[int(i)]), (1,), generator=gen))] for i in idx]
         t = torch.from_numpy(np.stack([text_vecs[text] for text, _ in pick]))
         pos = (token_matrix([tk for _, tk in pick], vocab) @ clip_m[idx].T
                >= token_matrix([tk for _, tk in pick], vocab).sum(1, keepdim=True)).float()
-        a = model.audio(x)
         e = model.text(t)
         logits = model.log_scale.clamp(max=MAX_LOG_SCALE).exp() * e @ a.T
         loss = multi_positive_nce(logits, pos)
-        lr = LR * min(1.0, (step + 1) / WARMUP_STEPS)
-        if steps:
-            lr *= 0.5 * (1 + math.cos(math.pi * step / steps))
-        elif budget_s:
-            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.monotonic() - t0) / budget_s)))
+        lr = learning_rate(step, total)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step += 1
         elapsed = time.monotonic() - t0
+        if not total and step == CALIBRATION_STEPS:
+            total = max(WARMUP_STEPS + 1, int(budget_s / (elapsed / step)))
         if step % 20 == 0:
             job.checkpoint()
-            frac = step / total if steps else elapsed / max(budget_s, 1e-9)
-            job.progress("train", frac, f"step {step} loss {np.mean(losses[-20:]):.3f}")
-        if not steps and budget_s and elapsed >= budget_s:
+            job.progress("train", step / max(total, step), f"step {step}/{total} loss {np.mean(losses[-20:]):.3f}")
+        if not steps and elapsed >= OVERRUN * budget_s:
+            truncated = True
             break
     model.eval()
     return {"steps": step, "seconds": time.monotonic() - t0, "final_loss": float(np.mean(losses[-50:])),
-            "temperature": float(1.0 / model.log_scale.exp())}
+            "first_loss": float(np.mean(losses[:20])), "temperature": float(1.0 / model.log_scale.detach().exp()),
+            "truncated": truncated}
+
+
+def learning_rate(step: int, total: int) -> float:
+    """Linear warmup, then cosine decay to zero at `total` (unused while total is 0: only during warmup)."""
+    if step < WARMUP_STEPS or not total:
+        return LR * (step + 1) / WARMUP_STEPS
+    return LR * 0.5 * (1 + math.cos(math.pi * (step - WARMUP_STEPS) / max(total - WARMUP_STEPS, 1)))
+
+
+@torch.no_grad()
+def precompute_stats(model: OfflineModel, mel: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(n, views * CROPS, STATS_DIM) statistics of each view, whole and at random crops; fits the
+    tower's normaliser. Training then only runs the MLPs (minutes on a busy CPU)."""
+    n, views, _, frames = mel.shape
+    out = []
+    for v in range(views):
+        for c in range(CROPS):
+            crop = frames if c == 0 else int(torch.randint(min(MIN_CROP, frames), frames + 1, (1,), generator=gen))
+            start = int(torch.randint(0, frames - crop + 1, (1,), generator=gen))
+            out.append(torch.cat([mel_statistics(mel[i:i + 256, v, :, start:start + crop].float())
+                                  for i in range(0, n, 256)]))
+    stats = torch.stack(out, dim=1)
+    model.audio.fit_normaliser(stats.reshape(-1, stats.shape[-1]))
+    return stats
 
 
 @torch.no_grad()
@@ -148,15 +184,29 @@ def evaluate(model: OfflineModel, data: dict[str, object]) -> dict[str, dict[str
             for v, name in enumerate(("light", "augmented"))}
 
 
-def train_offline_model(out_dir: Path | str, *, seed: int = 0, minutes: float = 10.0, job: Job | None = None,
-                        steps: int | None = None, train_shards: int | None = None, eval_shards: int = 4,
-                        cache_dir: Path | None = None) -> Path:
-    """Build (or reuse) the seeded data, train, evaluate; write `offline.pt` + `metrics.json` to out_dir."""
+def train_offline_model(out_dir: Path | str, *, seed: int = 0, minutes: float | None = 10.0,
+                        steps: int | None = None, job: Job | None = None, train_shards: int | None = None,
+                        eval_shards: int = 4, cache_dir: Path | None = None, tower: str = "stats",
+                        threads: int = TRAIN_THREADS) -> Path:
+    """Build (or reuse) the seeded data, train, evaluate; write `offline.pt` + `metrics.json` to out_dir.
+
+    With `steps` the run is exactly reproducible; with only `minutes` the step count is chosen after timing
+    and recorded in the metadata (pass it back as `steps` to reproduce the weights)."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _train_offline_model(Path(out_dir), seed, minutes, steps, job or Job(), train_shards, eval_shards,
+                                    cache_dir, tower, threads)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train_offline_model(out: Path, seed: int, minutes: float | None, steps: int | None, job: Job,
+                         train_shards: int | None, eval_shards: int, cache_dir: Path | None, tower: str,
+                         threads: int) -> Path:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    job = job or Job()
-    out = Path(out_dir)
     cache = cache_dir or dataset.default_cache_dir()
-    n_train = train_shards or max(4, int(minutes * SHARDS_PER_MINUTE))
+    n_train = train_shards or max(4, int((minutes or 10.0) * SHARDS_PER_MINUTE))
     build_t0 = time.monotonic()
 
     def progress(stage: str) -> Callable[[int, int], None]:
@@ -171,15 +221,26 @@ def train_offline_model(out_dir: Path | str, *, seed: int = 0, minutes: float = 
     build_s = time.monotonic() - build_t0
     train_data = dataset.load_shards(train_paths)
     eval_data = dataset.load_shards(eval_paths)
+    job.progress("captions", 0.0, "embedding captions with MiniLM")
     texts = [text for caps in train_data["captions"] for text, _ in caps]
     text_vecs = embed_captions(texts, cache / "caption-vectors.pt")
-    model = OfflineModel(ModelConfig())
-    stats = train(model, train_data, text_vecs, seed=seed, minutes=minutes, steps=steps, job=job)
+    torch.manual_seed(seed)  # the initial weights are part of what the seed reproduces
+    model = OfflineModel(ModelConfig(tower=tower))
+    stats = train(model, train_data, text_vecs, seed=seed, minutes=None if steps else minutes, steps=steps,
+                  job=job)
+    job.progress("evaluate", 0.0, "held-out retrieval")
     report = evaluate(model, eval_data)
-    meta = {"tag": f"offline-s{seed}-n{len(train_data['tokens'])}-st{stats['steps']}", "seed": seed,
+    meta = {"tag": f"offline-{tower}-s{seed}-n{len(train_data['tokens'])}-st{stats['steps']}", "seed": seed,
+            "tower": tower, "train_shards": n_train, "eval_shards": eval_shards,
             "train_clips": len(train_data["tokens"]), "eval_clips": len(eval_data["tokens"]),
             "train_sources": len(set(train_data["sources"])), "eval_sources": len(set(eval_data["sources"])),
-            "render_seconds": build_s, "params": parameter_count(model), **stats}
+            "render_seconds": build_s, "params": parameter_count(model), "threads": threads,
+            "torch": torch.__version__, **stats}
+    return write_outputs(model, meta, report, out)
+
+
+def write_outputs(model: OfflineModel, meta: dict[str, object], report: dict[str, object], out: Path) -> Path:
+    """offline.pt and metrics.json, each written atomically."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "offline.pt"
     save_weights(weights_blob(model, meta), path)
