@@ -39,9 +39,22 @@ def print_json(value: Any) -> None:
 
 
 def _modules() -> list:
-    from worker.cli import analyze, demo, doctor, embed, export, generate, index, library, models, prior, search
+    from worker.cli import (
+        analyze,
+        demo,
+        doctor,
+        embed,
+        export,
+        generate,
+        index,
+        library,
+        models,
+        prior,
+        search,
+        train_offline,
+    )
 
-    return [index, search, embed, analyze, export, generate, library, prior, models, doctor, demo]
+    return [index, search, embed, analyze, export, generate, library, prior, models, doctor, demo, train_offline]
 
 
 MODULES = _modules()
