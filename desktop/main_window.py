@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy.ma  # noqa: F401 — np.median (timeline beats) imports it lazily: ~0.1–0.3 s at first paint otherwise
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -276,8 +277,11 @@ class MainWindow(QMainWindow):
         if list(paths) == self.images:
             return
         self.images = list(paths)
-        if hasattr(self.picture, "images") and list(getattr(self.picture, "images", [])) != self.images:
-            self.picture.set_images(self.images)  # type: ignore[attr-defined]
+        if list(getattr(self.picture, "images", [])) != self.images:
+            if not self.images and hasattr(self.picture, "clear"):
+                self.picture.clear()  # type: ignore[attr-defined]  # the picture zone keeps a picture on []
+            else:
+                self.picture.set_images(self.images)  # type: ignore[attr-defined]
         self._schedule_search()
 
     def search_params(self) -> dict[str, Any]:

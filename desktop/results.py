@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen
+from PySide6.QtCore import QAbstractListModel, QLineF, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +37,7 @@ PeaksRole = Qt.ItemDataRole.UserRole + 2
 ROW_HEIGHT = 58
 THUMB_WIDTH = 132
 MAX_SEEDS_SHOWN = 6
+MAX_CACHED_THUMBS = 256
 
 
 def display_title(result: dict[str, Any]) -> str:
@@ -116,7 +117,30 @@ class ResultsModel(QAbstractListModel):
 
 
 class ResultDelegate(QStyledItemDelegate):
-    """Thumbnail | title, artist · file | score, in-point, seeds."""
+    """Thumbnail | title, artist · file | score, in-point, seeds. Thumbnails are drawn once into pixmaps:
+    repainting the list (scrolling, selection, the playhead elsewhere) then costs a blit per row."""
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._pixmaps: dict[tuple, QPixmap] = {}
+
+    def _thumbnail(self, levels: np.ndarray | None, result: dict[str, Any], size: QSize, selected: bool,
+                   dpr: float) -> QPixmap:
+        key = (result["path"], result.get("in_point_s"), None if levels is None else len(levels), size.width(),
+               size.height(), selected, dpr)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            if len(self._pixmaps) > MAX_CACHED_THUMBS:
+                self._pixmaps.clear()
+            pixmap = QPixmap(round(size.width() * dpr), round(size.height() * dpr))
+            pixmap.setDevicePixelRatio(dpr)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            draw_waveform(painter, QRect(0, 0, size.width(), size.height()), levels, result, selected)
+            painter.end()
+            if levels is not None:  # "…" while loading is not worth keeping
+                self._pixmaps[key] = pixmap
+        return pixmap
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
         return QSize(theme.px(300), max(theme.px(ROW_HEIGHT), option.fontMetrics.height() * 3 + theme.px(10)))
@@ -137,7 +161,8 @@ class ResultDelegate(QStyledItemDelegate):
         dim.setAlpha(170)
 
         thumb = QRect(rect.left(), rect.top(), theme.px(THUMB_WIDTH), rect.height())
-        draw_waveform(painter, thumb, index.data(PeaksRole), result, selected)
+        painter.drawPixmap(thumb.topLeft(), self._thumbnail(index.data(PeaksRole), result, thumb.size(), selected,
+                                                            painter.device().devicePixelRatioF()))
 
         fm = option.fontMetrics
         right_w = fm.horizontalAdvance("seeds 00, 00, 00, 00, 00, 00 +00")
@@ -192,10 +217,9 @@ def draw_waveform(painter: QPainter, rect: QRect, levels: np.ndarray | None, res
     half = rect.height() / 2 - 1
     step = rect.width() / len(levels)
     painter.setPen(QPen(colour, max(1.0, step * 0.7)))
-    for i, level in enumerate(levels):
-        x = rect.left() + (i + 0.5) * step
-        h = max(0.5, float(level) * half)
-        painter.drawLine(int(x), int(mid - h), int(x), int(mid + h))
+    xs = rect.left() + (np.arange(len(levels)) + 0.5) * step
+    hs = np.maximum(0.5, np.asarray(levels, np.float64) * half)
+    painter.drawLines([QLineF(x, mid - h, x, mid + h) for x, h in zip(xs.tolist(), hs.tolist(), strict=True)])
     duration = result.get("duration_s")
     if duration:
         x = rect.left() + rect.width() * min(1.0, float(result.get("in_point_s", 0.0)) / float(duration))

@@ -19,14 +19,22 @@ OK = "#1f8a4c"
 BASE_FONT_PX = 13.0
 
 
-def px(n: float) -> int:
-    """`n` design pixels at the application's font size (13 px design base)."""
-    from PySide6.QtGui import QFontInfo
-    from PySide6.QtWidgets import QApplication
+_font_px: float | None = None
 
-    app = QApplication.instance()
-    size = QFontInfo(app.font()).pixelSize() if app is not None else BASE_FONT_PX  # type: ignore[attr-defined]
-    return max(1, round(n * max(size, 1) / BASE_FONT_PX))
+
+def px(n: float) -> int:
+    """`n` design pixels at the application's font size (13 px design base). The font's size is read once
+    (QFontInfo costs ~1 ms, and painting asks for dozens of sizes)."""
+    global _font_px
+    if _font_px is None:
+        from PySide6.QtGui import QFontInfo
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is None:
+            return max(1, round(n))
+        _font_px = float(max(QFontInfo(app.font()).pixelSize(), 1))  # type: ignore[attr-defined]
+    return max(1, round(n * _font_px / BASE_FONT_PX))
 
 
 def slider_style(colour: str, weight: float) -> str:

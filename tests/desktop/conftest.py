@@ -43,6 +43,23 @@ def make_image(path: Path, colour: tuple[int, int, int] = (220, 120, 40)) -> Pat
     return path
 
 
+def drop_files(widget, paths: list[Path]) -> None:
+    """What a file manager's drop delivers, handed to the widget's handlers as Qt would (enter, then drop):
+    QApplication refuses a synthesised Drop event without a real drag session."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    widget.dragEnterEvent(enter)
+    assert enter.isAccepted(), "the drop zone accepts these files"
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
 def wait_for(predicate, timeout: float = START_TIMEOUT_S, what: str = "condition") -> None:
     """Process Qt events until `predicate()` holds (never sleeps the event loop away)."""
     deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from desktop.export_dialog import ExportOptions
 from desktop.exports_panel import file_urls_mime
-from tests.desktop.conftest import App, make_music, wait_for
+from tests.desktop.conftest import App, drop_files, make_music, wait_for
 
 MAX_STALL_MS = 100.0
 CALL_TIMEOUT_S = 90.0
@@ -53,7 +53,8 @@ def test_index_from_the_library_panel(app: App) -> None:
 def test_image_and_signed_steering_give_results_and_a_weight_change_changes_them(app: App) -> None:
     window = app.window
     app.probe.start_phase("search")
-    window.set_images([str(app.image)])
+    drop_files(window.picture, [app.image])  # dropped from a file manager onto the picture zone
+    wait_for(lambda: window.images == [str(app.image)], 10, "the dropped image to become the query")
     window.steering.add_spec("+ piano 0.8")
     window.steering.add_spec("− drums 0.6")
     assert window.steering.phrases() == [["piano", 0.8], ["drums", -0.6]]
