@@ -32,7 +32,7 @@ from desktop.picture.envelope import Envelope, load_envelope
 from desktop.picture.qimages import load_thumbnail, rgb_to_qimage
 from desktop.picture.ticks import snap
 from desktop.picture.timeline_paint import HANDLE_PX, paint_playhead, render_static
-from desktop.picture.video import frames_at, is_video, probe
+from desktop.picture.video import fit_size, is_video, probe, sample_frames, timed_frames_at
 from desktop.tasks import run_task
 
 MIN_VIEW_S = 10.0  # an empty or very short timeline still shows ten seconds
@@ -40,6 +40,8 @@ END_PAD = 0.06  # room after the last thing on the timeline, so the fit handle c
 STILL_DEFAULT_S = 30.0  # a still image without a cue to follow
 STRIP_FRAMES = 48  # frames decoded for the strip; tiles show the nearest one
 STRIP_MAX_SIDE = 240
+STRIP_KEYFRAME_SLACK_S = 1.0  # a keyframe this far before a tile's time still stands for it
+STRIP_SEQUENTIAL_MAX_S = 600.0  # up to here, sparse keyframes are replaced by one decoding pass
 MIN_FIT_S = 1.0
 SNAP_PX = 8  # the fit handle snaps to the picture's end, scene cuts and markers this close
 CONTENT_PAD = 8  # design px between the row headers and time 0
@@ -450,9 +452,24 @@ class TimelineView(QWidget):
 
 
 def _decode_strip(path: str) -> tuple[float, list[tuple[float, QImage]]]:
-    """(duration, [(time, frame)]) for the strip: STRIP_FRAMES frames at the middles of equal spans."""
-    duration = probe(path).duration_s
+    """(duration, [(time, frame)]) for the strip at about STRIP_FRAMES equally spaced times, each frame with its
+    own time.
+
+    Keyframes first (one decode per tile). Where they are too sparse (long GOPs: every seek would decode up to a
+    GOP, 40 s for a minute of 720p), one sequential pass over the reference frames of a short video instead
+    (~5 s for that minute); a long film keeps its keyframes, whose tiles are minutes wide anyway.
+    """
+    info = probe(path)
+    duration = info.duration_s
     count = max(1, min(STRIP_FRAMES, int(duration * 2) or 1))
     times = [(i + 0.5) * duration / count for i in range(count)]
-    return duration, [(t, rgb_to_qimage(rgb)) for t, rgb in zip(times, frames_at(path, times, STRIP_MAX_SIDE),
-                                                                  strict=True)]
+    keyed = timed_frames_at(path, times, STRIP_MAX_SIDE, exact=False)
+    sparse = any(t - key_t > max(duration / count, STRIP_KEYFRAME_SLACK_S)
+                 for t, (key_t, _) in zip(times, keyed, strict=True))
+    if sparse and duration <= STRIP_SEQUENTIAL_MAX_S:
+        size = fit_size(info.width, info.height, STRIP_MAX_SIDE)
+        frames = dict(sample_frames(path, count / duration, size)) if duration > 0 else dict(keyed)
+    else:
+        frames = dict(keyed)  # repeated keyframes collapse
+    return duration, [(t, rgb_to_qimage(rgb)) for t, rgb in sorted(frames.items(), key=lambda item: item[0])]
+

@@ -79,13 +79,25 @@ def sample_frames(path: str | os.PathLike[str], fps: float, size: tuple[int, int
 
 
 def frames_at(path: str | os.PathLike[str], times: Sequence[float], max_side: int = PICK_MAX_SIDE,
-              ) -> list[np.ndarray]:
-    """The frame shown at each time (seek to the keyframe before, decode forward), scaled to fit `max_side`."""
-    out: dict[int, np.ndarray] = {}
+              exact: bool = True) -> list[np.ndarray]:
+    """The frame shown at each time (seek to the keyframe before, decode forward), scaled to fit `max_side`.
+
+    `exact=False` returns the keyframe at or before each time instead, decoding nothing else: enough for a
+    thumbnail strip, and a long-GOP film's strip then costs one frame per tile instead of up to a GOP.
+    """
+    return [rgb for _, rgb in timed_frames_at(path, times, max_side, exact)]
+
+
+def timed_frames_at(path: str | os.PathLike[str], times: Sequence[float], max_side: int = PICK_MAX_SIDE,
+                    exact: bool = True) -> list[tuple[float, np.ndarray]]:
+    """`frames_at` with each frame's own time (which, with `exact=False`, is its keyframe's)."""
+    out: dict[int, tuple[float, np.ndarray]] = {}
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        width, height = _fit(stream.codec_context.width, stream.codec_context.height, max_side)
+        if not exact:
+            stream.codec_context.skip_frame = "NONKEY"
+        width, height = fit_size(stream.codec_context.width, stream.codec_context.height, max_side)
         half_frame = 0.5 / float(stream.average_rate or 25)
         for index in sorted(range(len(times)), key=lambda i: times[i]):
             target = max(0.0, float(times[index]))
@@ -94,11 +106,12 @@ def frames_at(path: str | os.PathLike[str], times: Sequence[float], max_side: in
             chosen = None
             for frame in container.decode(stream):
                 chosen = frame
-                if _frame_time(frame, stream) + half_frame >= target:
+                if not exact or _frame_time(frame, stream) + half_frame >= target:
                     break
             if chosen is None:
                 raise VideoError(f"{path}: no frame at {target:.2f} s")
-            out[index] = chosen.reformat(width=width, height=height, format="rgb24").to_ndarray()
+            out[index] = (_frame_time(chosen, stream),
+                          chosen.reformat(width=width, height=height, format="rgb24").to_ndarray())
     return [out[i] for i in range(len(times))]
 
 
@@ -175,6 +188,7 @@ def _frame_time(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> fl
     return float((frame.pts or 0) * (stream.time_base or 0))
 
 
-def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+def fit_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Even dimensions (what yuv420 scalers want) with the longer side at most `max_side`."""
     scale = min(1.0, max_side / max(width, height, 1))
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)

@@ -88,6 +88,14 @@ def test_frames_at_returns_the_scene_colours(video: Path) -> None:
     assert probe(video).width == 160
 
 
+def test_inexact_frames_are_the_keyframes_before(video: Path) -> None:
+    """The strip's fast path: keyframes every second in this video, so 6.9 s gives the frame at 6.0 s (blue)."""
+    exact, keyframe = frames_at(video, [6.9], max_side=80)[0], frames_at(video, [6.9], max_side=80, exact=False)[0]
+    assert keyframe[..., 2].mean() > 150 and exact[..., 2].mean() > 150
+    first = frames_at(video, [0.9], max_side=80, exact=False)[0]  # the keyframe at 0: darkest red of the ramp
+    assert first[..., 0].mean() < frames_at(video, [0.9], max_side=80)[0][..., 0].mean()
+
+
 def test_write_frames_writes_pngs_once(video: Path) -> None:
     paths = write_frames(video, [1.0, 6.0])
     assert [Path(p).read_bytes()[:8] for p in paths] == [b"\x89PNG\r\n\x1a\n"] * 2

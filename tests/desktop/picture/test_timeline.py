@@ -263,3 +263,18 @@ def test_double_clicking_the_handle_fits_the_cue_to_the_picture(with_cue: Timeli
     with qtbot.waitSignal(view.fitRequested) as fit:
         view.mouseDoubleClickEvent(event)
     assert fit.args == [pytest.approx(9.5 - 2.0)]
+
+
+def test_a_video_is_drawn_as_its_shots(timeline: TimelineView, qtbot, tmp_path: Path) -> None:
+    from tests.desktop.picture.media import make_video
+
+    video = make_video(tmp_path / "shots.mp4", [("#c03020", 2.0), ("#20a040", 2.0), ("#2040c0", 2.0)], bframes=2)
+    timeline.set_picture(str(video))
+    timeline.set_scenes([(0.0, 2.0), (2.0, 4.0), (4.0, 6.0)])
+    qtbot.waitUntil(lambda: bool(timeline.strip), timeout=LOAD_TIMEOUT_MS)
+    assert timeline.picture_length() == pytest.approx(6.0, abs=0.05)
+    image = timeline.grab().toImage()
+    y = timeline.rows().picture.center().y()
+    for t, channel in ((1.0, "red"), (3.0, "green"), (5.0, "blue")):
+        colour = image.pixelColor(round(timeline.time_to_x(t)), y)
+        assert getattr(colour, channel)() > 150, (t, colour.name())  # each shot's tiles show that shot
