@@ -28,14 +28,15 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 from desktop.picture.qimages import THUMB_MAX_SIDE, rgb_to_qimage
-from desktop.picture.scenes import SceneAnalysis, detect_scenes, representative_scenes
+from desktop.picture.scenes import Scene, SceneAnalysis, detect_scenes, representative_scenes
 from desktop.picture.timefmt import clock
-from desktop.picture.video import PICK_MAX_SIDE, frame_png_path, frames_at, write_png
+from desktop.picture.video import PICK_MAX_SIDE, frame_png_path, frames_at, timed_frames_at, write_png
 from desktop.tasks import run_task
 
 SCRUB_DEBOUNCE_MS = 60  # a preview decode per pause in the drag, not per pixel
 SLIDER_STEPS_PER_S = 10  # 0.1-s scrubbing resolution
 PICK_ICON = QSize(112, 63)  # 16:9 at a size that keeps three picks side by side in the left column
+KEYFRAME_SLACK_S = 1e-3  # float slack only: a keyframe even one frame before a scene's start is the last shot
 PATH_ROLE = Qt.ItemDataRole.UserRole
 TIME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -48,17 +49,27 @@ class Pick:
 
 
 def pick_frames(video: str, times: list[float]) -> list[Pick]:
-    """Write the frames at `times` as PNGs (cached) and return them with thumbnails; runs off the GUI thread."""
-    picks = []
-    for t, rgb in zip(times, frames_at(video, times, PICK_MAX_SIDE), strict=True):
-        path = frame_png_path(video, t)
-        if not path.exists():
-            write_png(rgb, path)
-        thumb = rgb_to_qimage(rgb)
-        picks.append(Pick(t, str(path), thumb.scaled(THUMB_MAX_SIDE, THUMB_MAX_SIDE,
-                                                      Qt.AspectRatioMode.KeepAspectRatio,
-                                                      Qt.TransformationMode.SmoothTransformation)))
-    return picks
+    """Write the exact frames at `times` as PNGs (cached) with thumbnails; runs off the GUI thread."""
+    return [_pick(video, t, rgb) for t, rgb in zip(times, frames_at(video, times, PICK_MAX_SIDE), strict=True)]
+
+
+def scene_stills(video: str, scenes: list[Scene]) -> list[Pick]:
+    """One still per scene: the keyframe before the scene's middle when it lies inside the scene (encoders put
+    one on each hard cut; ten times cheaper than decoding a GOP), else the exact middle frame."""
+    keyed = timed_frames_at(video, [s.pick_s for s in scenes], PICK_MAX_SIDE, exact=False)
+    inside = [s.start_s - KEYFRAME_SLACK_S <= key_t < s.end_s for s, (key_t, _) in zip(scenes, keyed, strict=True)]
+    exact = iter(frames_at(video, [s.pick_s for s, ok in zip(scenes, inside, strict=True) if not ok], PICK_MAX_SIDE))
+    return [_pick(video, key_t, rgb) if ok else _pick(video, s.pick_s, next(exact))
+            for s, (key_t, rgb), ok in zip(scenes, keyed, inside, strict=True)]
+
+
+def _pick(video: str, t: float, rgb: Any) -> Pick:
+    path = frame_png_path(video, t)
+    if not path.exists():
+        write_png(rgb, path)
+    thumb = rgb_to_qimage(rgb).scaled(THUMB_MAX_SIDE, THUMB_MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation)
+    return Pick(t, str(path), thumb)
 
 
 def analyse_video(video: str, cancelled: threading.Event, progress: list[float]) -> tuple[SceneAnalysis, list[Pick]]:
@@ -66,7 +77,7 @@ def analyse_video(video: str, cancelled: threading.Event, progress: list[float])
     analysis = detect_scenes(video, cancelled=cancelled.is_set, progress=lambda f: progress.__setitem__(0, f))
     if cancelled.is_set():
         return analysis, []  # the picker moved on; its token drops this reply
-    return analysis, pick_frames(video, [s.pick_s for s in representative_scenes(analysis.scenes)])
+    return analysis, scene_stills(video, representative_scenes(analysis.scenes))
 
 
 class FramePicker(QWidget):

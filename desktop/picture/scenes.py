@@ -64,14 +64,26 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def find_cuts(times: Sequence[float], histograms: Sequence[np.ndarray], threshold: float = CUT_THRESHOLD,
-              min_scene_s: float = MIN_SCENE_S) -> list[float]:
-    """Sample times that start a new scene: distance to the previous sample above `threshold`, and at least
-    `min_scene_s` after the previous cut (or the start)."""
+              min_scene_s: float = MIN_SCENE_S, keyframes: Sequence[tuple[float, np.ndarray]] | None = None,
+              ) -> list[float]:
+    """Times that start a new scene: distance to the previous sample above `threshold`, and at least
+    `min_scene_s` after the previous cut (or the start).
+
+    A cut goes on the later sample, or — exact to the frame — on a keyframe between the two samples that already
+    looks like the new shot (`keyframes[i]`: the latest keyframe at or before sample i, with its histogram).
+    Encoders usually put a keyframe on a cut, but not always on its first frame.
+    """
     cuts: list[float] = []
     last = times[0] if len(times) else 0.0
     for i in range(1, len(times)):
         if histogram_distance(histograms[i - 1], histograms[i]) > threshold and times[i] - last >= min_scene_s:
-            cuts.append(float(times[i]))
+            cut = float(times[i])
+            if keyframes is not None:
+                key_t, key_hist = keyframes[i]
+                if times[i - 1] < key_t <= times[i] and histogram_distance(key_hist, histograms[i]) <= threshold \
+                        < histogram_distance(key_hist, histograms[i - 1]):
+                    cut = float(key_t)
+            cuts.append(cut)
             last = times[i]
     return cuts
 
@@ -97,12 +109,17 @@ def detect_scenes(path: str | os.PathLike[str], *, sample_fps: float = SAMPLE_FP
                   cancelled: Cancelled | None = None) -> SceneAnalysis:
     """Scenes of a video file; raises VideoError when it cannot be decoded."""
     times: list[float] = []
+    keyframes: list[tuple[float, np.ndarray]] = []
     histograms: list[np.ndarray] = []
-    for t, rgb in sample_frames(path, sample_fps, SAMPLE_SIZE, progress=progress, cancelled=cancelled):
-        times.append(t)
-        histograms.append(colour_histogram(rgb))
+    key_cache: dict[float, np.ndarray] = {}
+    for sample in sample_frames(path, sample_fps, SAMPLE_SIZE, progress=progress, cancelled=cancelled):
+        times.append(sample.time_s)
+        histograms.append(colour_histogram(sample.rgb))
+        if sample.keyframe_s not in key_cache:
+            key_cache = {sample.keyframe_s: colour_histogram(sample.keyframe_rgb)}
+        keyframes.append((sample.keyframe_s, key_cache[sample.keyframe_s]))
     duration = probe(path).duration_s
     if times:
         duration = max(duration, times[-1])
-    return SceneAnalysis(duration, scenes_from_cuts(find_cuts(times, histograms, threshold, min_scene_s), duration,
-                                                    min_scene_s), sample_fps)
+    cuts = find_cuts(times, histograms, threshold, min_scene_s, keyframes)
+    return SceneAnalysis(duration, scenes_from_cuts(cuts, duration, min_scene_s), sample_fps)

@@ -468,7 +468,8 @@ def _decode_strip(path: str) -> tuple[float, list[tuple[float, QImage]]]:
                  for t, (key_t, _) in zip(times, keyed, strict=True))
     if sparse and duration <= STRIP_SEQUENTIAL_MAX_S:
         size = fit_size(info.width, info.height, STRIP_MAX_SIDE)
-        frames = dict(sample_frames(path, count / duration, size)) if duration > 0 else dict(keyed)
+        frames = {f.time_s: f.rgb for f in sample_frames(path, count / duration, size)} if duration > 0 \
+            else dict(keyed)
     else:
         frames = dict(keyed)  # repeated keyframes collapse
     return duration, [(t, rgb_to_qimage(rgb)) for t, rgb in sorted(frames.items(), key=lambda item: item[0])]

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import numpy as np
@@ -47,13 +48,19 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
                          stream.codec_context.width, stream.codec_context.height)
 
 
-def sample_frames(path: str | os.PathLike[str], fps: float, size: tuple[int, int] = (64, 36), *,
-                  progress: Progress | None = None, cancelled: Cancelled | None = None,
-                  ) -> Iterator[tuple[float, np.ndarray]]:
-    """(time, small RGB frame) every 1/fps seconds: the first decoded frame at or after each sample time.
+class Sample(NamedTuple):
+    time_s: float
+    rgb: np.ndarray
+    keyframe_s: float  # the latest keyframe decoded at or before this sample (encoders often put one on a cut)
+    keyframe_rgb: np.ndarray  # that keyframe, at the samples' size
 
-    Decodes every reference frame (a cut can fall anywhere), converts only the sampled ones. `cancelled()` is polled per
-    sample and stops the iteration early.
+
+def sample_frames(path: str | os.PathLike[str], fps: float, size: tuple[int, int] = (64, 36), *,
+                  progress: Progress | None = None, cancelled: Cancelled | None = None) -> Iterator[Sample]:
+    """A small RGB frame every 1/fps seconds: the first decoded frame at or after each sample time.
+
+    Decodes every reference frame (a cut can fall anywhere), converts only the sampled ones. `cancelled()` is
+    polled per sample and stops the iteration early.
     """
     step = 1.0 / fps
     with _open(path) as container:
@@ -64,13 +71,20 @@ def sample_frames(path: str | os.PathLike[str], fps: float, size: tuple[int, int
         stream.codec_context.skip_frame = "NONREF"
         duration = _duration(container, stream)
         next_t = None
+        keyframe_t, keyframe_rgb = 0.0, np.zeros((size[1], size[0], 3), np.uint8)
         for frame in container.decode(stream):
             t = _frame_time(frame, stream)
             if next_t is None:
                 next_t = t
-            if t + 1e-6 < next_t:
+            sampled = t + 1e-6 >= next_t
+            if not sampled and not frame.key_frame:
                 continue
-            yield t, frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+            rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+            if frame.key_frame:
+                keyframe_t, keyframe_rgb = t, rgb
+            if not sampled:
+                continue
+            yield Sample(t, rgb, keyframe_t, keyframe_rgb)
             next_t += step * max(1, int((t - next_t) / step + 1e-6) + 1)
             if progress is not None and duration > 0:
                 progress(min(1.0, t / duration))

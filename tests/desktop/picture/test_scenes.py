@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop.picture.frame_picker import scene_stills
 from desktop.picture.scenes import (
     SAMPLE_FPS,
     colour_histogram,
@@ -43,6 +44,10 @@ def test_cuts_between_b_frames_are_found_too(tmp_path: Path) -> None:
     video = make_video(tmp_path / "bframes.mp4", SCENES, bframes=3)
     analysis = detect_scenes(video)
     assert np.allclose(analysis.cuts_s, CUTS, atol=1.0 / SAMPLE_FPS)
+    stills = scene_stills(str(video), analysis.scenes)  # keyframes where they are inside a shot, else exact
+    red, blue = (frames_at(video, [p.time_s], max_side=80)[0] for p in (stills[0], stills[2]))
+    assert red[..., 0].mean() > 80 and blue[..., 2].mean() > 150
+    assert all(s.start_s <= p.time_s < s.end_s for s, p in zip(analysis.scenes, stills, strict=True))
 
 
 def test_min_scene_length_ignores_flashes(tmp_path: Path) -> None:
@@ -70,6 +75,16 @@ def test_find_cuts_and_scenes_are_pure() -> None:
     assert find_cuts(times, hists, threshold=0.1, min_scene_s=1.0) == [1.0, 2.5]
     scenes = scenes_from_cuts([1.0, 2.5], 3.0, min_scene_s=1.0)  # last scene 0.5 s long joins the previous
     assert [(s.start_s, s.end_s) for s in scenes] == [(0.0, 1.0), (1.0, 3.0)]
+
+
+def test_a_cut_moves_to_a_keyframe_only_if_it_shows_the_new_shot() -> None:
+    a, b = np.eye(2)[0], np.eye(2)[1]
+    times, hists = [0.0, 0.5, 1.0, 1.5, 2.0], [a, a, a, b, b]
+    new_shot = [(0.0, a)] * 3 + [(1.2, b), (1.2, b)]  # the encoder's keyframe at 1.2 s is the cut
+    old_shot = [(0.0, a)] * 3 + [(1.2, a), (1.2, a)]  # a keyframe a frame early, still the last shot
+    assert find_cuts(times, hists, threshold=0.1, min_scene_s=0.5, keyframes=new_shot) == [1.2]
+    assert find_cuts(times, hists, threshold=0.1, min_scene_s=0.5, keyframes=old_shot) == [1.5]
+    assert find_cuts(times, hists, threshold=0.1, min_scene_s=0.5) == [1.5]
 
 
 def test_representative_scenes_are_the_longest_in_time_order() -> None:
