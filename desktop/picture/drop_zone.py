@@ -84,6 +84,7 @@ class PictureDropZone(QFrame):
         self.hint.setStyleSheet(f"color:{theme.NEUTRAL};")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
         self.message.setStyleSheet(f"color:{theme.ERROR_FG};")
         self.message.hide()
         self.thumbs = QListWidget()

@@ -7,6 +7,7 @@ is exactly what the thumbnails show.
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,7 @@ class FramePicker(QWidget):
         self._token = 0
         self._cancel = threading.Event()
         self._progress = [0.0]
+        self._busy = False
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.status = QLabel()
@@ -151,10 +153,10 @@ class FramePicker(QWidget):
         token = self._token
         self._cancel = cancel = threading.Event()
         self._progress = progress = [0.0]
-        self.title.setText(f"<b>{Path(video).name}</b>")
+        self.title.setText(f"<b>{html.escape(Path(video).name)}</b>")
         self.status.setText("Finding scenes…")
         self._progress_timer.start()
-        self.busy_changed.emit(True)
+        self._set_busy(True)
         run_task(lambda: analyse_video(video, cancel, progress),
                  lambda result, error: self._analysed(token, result, error))
 
@@ -169,6 +171,7 @@ class FramePicker(QWidget):
         self.status.clear()
         self.preview.clear()
         self._set_enabled(False)
+        self._set_busy(False)
         if emit and had:
             self.scenes_changed.emit([])
             self.frames_changed.emit([])
@@ -178,15 +181,17 @@ class FramePicker(QWidget):
         if token != self._token:
             return  # a newer video (or clear) replaced this one
         self._progress_timer.stop()
-        self.busy_changed.emit(False)
+        self._set_busy(False)
         if error is not None or result is None:
-            self.status.setText(f"<span style='color:{theme.ERROR_FG}'>Cannot read this video: {error}</span>")
+            self._error(f"Cannot read this video: {error}")
             return
         self.analysis, picks = result
         count = len(self.analysis.scenes)
-        self.title.setText(f"<b>{Path(self.video or '').name}</b> — {count} scene{'s' if count != 1 else ''}, "
+        name = html.escape(Path(self.video or "").name)
+        self.title.setText(f"<b>{name}</b> — {count} scene{'s' if count != 1 else ''}, "
                            f"{clock(self.analysis.duration_s)}")
-        self.status.setText("Checked frames are searched with; scrub to add more.")
+        picked = f"{len(picks)} of {count} scenes picked (the longest). " if len(picks) < count else ""
+        self.status.setText(picked + "Checked frames are searched with; scrub to add more.")
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, int(self.analysis.duration_s * SLIDER_STEPS_PER_S) - 1))
         self.slider.setValue(0)
@@ -242,7 +247,7 @@ class FramePicker(QWidget):
         if token != self._token:
             return
         if error is not None or not picks:
-            self.status.setText(f"<span style='color:{theme.ERROR_FG}'>Cannot grab that frame: {error}</span>")
+            self._error(f"Cannot grab that frame: {error}")
             return
         item = self._add_item(picks[0])
         self.picks.scrollToItem(item)
@@ -287,6 +292,14 @@ class FramePicker(QWidget):
             return  # stale: the slider moved on (a newer preview is on its way)
         self.preview.setPixmap(QPixmap.fromImage(image).scaled(
             self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def _error(self, text: str) -> None:
+        self.status.setText(f"<span style='color:{theme.ERROR_FG}'>{html.escape(text)}</span>")
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.slider, self.add_button, self.picks):
