@@ -11,6 +11,8 @@ APP_NAME = "cuesteer"
 WINDOW_SECONDS = 10.0  # CLAP's receptive field; one vector per window
 HOP_SECONDS = 5.0
 BATCH_TRACKS = 16  # tracks per committed batch while indexing
+# Below this much to embed, starting worker processes (~0.5-2 s) costs more than it saves: threads do it.
+PROCESS_POOL_MIN_BYTES = 16 * 1024 * 1024
 
 
 def library_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

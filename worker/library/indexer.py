@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +20,15 @@ import numpy as np
 from worker.encoders.base import Encoder
 from worker.jobs import Job
 from worker.library.catalogue import KIND_TRACK, KIND_WINDOW, Library, now
-from worker.library.embed_file import Embedded, embed_file
+from worker.library.embed_file import Embedded
 from worker.library.fingerprint import content_hash
+from worker.library.pool import FilePool, wants_processes
 from worker.library.scan import Found, ScanError, scan
 from worker.library.tags import read_tags
 from worker.library.vector_index import build_index, save_index
-from worker.settings import BATCH_TRACKS
+from worker.settings import BATCH_TRACKS, PROCESS_POOL_MIN_BYTES
+
+POLL_S = 0.1  # how often a wait for workers checks for a cancel
 
 
 @dataclass
@@ -54,8 +57,11 @@ class _Todo:
 
 def index_folders(library: Library, encoder: Encoder, roots: Sequence[str | os.PathLike[str]], *,
                   job: Job | None = None, workers: int | None = None,
-                  batch_tracks: int = BATCH_TRACKS) -> IndexReport:
-    """Bring the library up to date with `roots`. The caller holds the library's write lock."""
+                  batch_tracks: int = BATCH_TRACKS, process_min_bytes: int = PROCESS_POOL_MIN_BYTES) -> IndexReport:
+    """Bring the library up to date with `roots`. The caller holds the library's write lock.
+
+    `workers` (default: the cores) files are embedded at once, in worker processes when the encoder is numpy
+    code and there are at least `process_min_bytes` to embed, else in threads."""
     job = job or Job()
     started = time.monotonic()
     report = IndexReport()
@@ -74,7 +80,7 @@ def index_folders(library: Library, encoder: Encoder, roots: Sequence[str | os.P
     job.progress("scan", 1.0, f"{len(found)} files found")
 
     todo, duplicates = _plan(library, found, roots, report, job)
-    _embed_batches(library, encoder, todo, report, job, workers or os.cpu_count() or 1, batch_tracks)
+    _embed_batches(library, encoder, todo, report, job, workers or _cores(), batch_tracks, process_min_bytes)
     _record_duplicates(library, duplicates, report)
     report.deleted += library.compact()
     rebuild_index(library, job)
@@ -161,27 +167,48 @@ def _tombstone_missing(library: Library, rows: dict, seen: set[str], roots: list
 
 
 def _embed_batches(library: Library, encoder: Encoder, todo: list[_Todo], report: IndexReport, job: Job,
-                   workers: int, batch_tracks: int) -> None:
+                   workers: int, batch_tracks: int, process_min_bytes: int) -> None:
+    """Embed in parallel, commit batch by batch in order. Files of the next batch are already queued while one
+    is committed, so workers never wait for the catalogue; a cancel stops running work within POLL_S."""
     total_bytes = sum(t.found.size for t in todo) or 1
     done_bytes = 0
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 and len(todo) > 1 else None
+    processes = wants_processes(encoder) and total_bytes >= process_min_bytes
+    pool = FilePool(encoder, min(workers, len(todo)), processes=processes)
+    futures: dict[int, Future] = {}
+    queued = 0
+    interrupted = True
     try:
         for start in range(0, len(todo), batch_tracks):
             job.checkpoint()
             batch = todo[start : start + batch_tracks]
-            if pool is None:
-                results = [embed_file(t.found.path, encoder) for t in batch]
-            else:
-                results = list(pool.map(lambda t: embed_file(t.found.path, encoder), batch))
+            while queued < min(len(todo), start + len(batch) + batch_tracks):
+                futures[queued] = pool.submit(todo[queued].found.path)
+                queued += 1
+            results = [_collect(pool, futures, i, todo, job) for i in range(start, start + len(batch))]
             _commit_batch(library, batch, results, report)
             done_bytes += sum(t.found.size for t in batch)
             fraction = done_bytes / total_bytes
             eta = job.eta(fraction)
             job.progress("embed", fraction, f"{start + len(batch)}/{len(todo)} files"
                          + (f", about {eta:.0f} s left" if eta is not None else ""))
+        interrupted = False
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        pool.close(interrupted=interrupted)
+
+
+def _collect(pool: FilePool, futures: dict[int, Future], i: int, todo: list[_Todo], job: Job) -> Embedded:
+    future = futures.pop(i)
+    while True:
+        job.checkpoint()
+        try:
+            result = pool.result(future, todo[i].found.path, POLL_S)
+            break
+        except TimeoutError:
+            continue
+    if pool.restart_if_broken():  # a worker died: everything still queued failed with it
+        for j in futures:
+            futures[j] = pool.submit(todo[j].found.path)
+    return result
 
 
 def _commit_batch(library: Library, batch: list[_Todo], results: list[Embedded], report: IndexReport) -> None:
@@ -250,6 +277,13 @@ def _update_stat(library: Library, track_id: int, item: Found) -> None:
     with library.transaction() as tx:
         tx.execute("UPDATE tracks SET size = ?, mtime_ns = ?, updated = ? WHERE id = ?",
                    (item.size, item.mtime_ns, now(), track_id))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _under(path: str, roots: Iterable[str]) -> bool:
