@@ -1,10 +1,11 @@
-"""Keep None alive under PySide6 builds that forget to take a reference when a void method returns.
+"""Keep None (and True/False) alive under PySide6 builds that forget to take a reference when a method returns.
 
 PySide6/shiboken6 6.12.0 on Python 3.11 drops one reference to None per call of any void method
 (`QPainter.drawLine`, `QLabel.setText`, …): Python ≥ 3.12 makes None immortal so the bug is invisible there, but
 on 3.11 the count reaches zero after some tens of thousands of calls — a few seconds of painting — and the
-interpreter aborts with "Fatal Python error: none_dealloc". 6.11.3 does not leak. `guard()` measures the leak
-and, only if there is one, gives None a reference count no session can exhaust. Call it once after importing Qt.
+interpreter aborts with "Fatal Python error: none_dealloc". 6.11.3 does not leak (pyproject pins <6.12).
+`guard()` measures the leak and, only if there is one, gives None, True and False reference counts no session
+can exhaust. Call it once after importing Qt.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def guard() -> bool:
     global _guarded
     if _guarded or sys.version_info >= (3, 12) or none_leak_per_call() <= 0:
         return _guarded
-    ctypes.c_ssize_t.from_address(id(None)).value += BALLAST  # ob_refcnt is PyObject's first field
+    for singleton in (None, True, False):  # the same build also drops True on emits and slot calls
+        ctypes.c_ssize_t.from_address(id(singleton)).value += BALLAST  # ob_refcnt is PyObject's first field
     _guarded = True
     return True
