@@ -47,6 +47,8 @@ SIGMA_DATA = 1.0 / np.sqrt(DIM)  # what unit vectors in 512-d measure
 SETTINGS = (("dpmpp_2m", 6), ("dpmpp_2m", 8), ("dpmpp_2m", 12), ("dpmpp_2m", 16), ("heun", 8),
             ("euler_ancestral", 16), ("euler_maruyama", 32), ("euler_maruyama", PAPER_STEPS))
 TARGET_MS = 60.0
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
 RECALL_QUERIES = 256
 
 
@@ -64,18 +66,18 @@ def untrained_prior(width: int, depth: int) -> EDMPrecond:
 
 def time_query(model: EDMPrecond, index, sampler: str, steps: int, repeats: int, rng: np.random.Generator
                ) -> tuple[list[float], list[float]]:
-    """Wall times (ms) of the sampling part and of the whole query, one fresh query per repeat."""
+    """Times (ms, by `clock`) of the sampling part and of the whole query, one fresh query per repeat."""
     sample_ms, total_ms = [], []
     for r in range(repeats + 1):  # the first is a warm-up
         condition, phrases = random_unit(rng, 1)[0], random_unit(rng, len(PHRASE_STRENGTHS))
-        started = time.perf_counter()
+        started = clock()
         seed_ids = range(r * SEEDS_PER_QUERY, (r + 1) * SEEDS_PER_QUERY)
         seeds = generate_seeds(model, seed_ids, condition=condition, omega=OMEGA, directions=phrases,
                                strengths=PHRASE_STRENGTHS, sampler=sampler, steps=steps)
-        sampled = time.perf_counter()
+        sampled = clock()
         scores, ids = index.search(seeds, PER_SEED)
         merged_ranking(scores, ids, 100)
-        done = time.perf_counter()
+        done = clock()
         if r:
             sample_ms.append(1e3 * (sampled - started))
             total_ms.append(1e3 * (done - started))
@@ -86,10 +88,10 @@ def time_knn(index, repeats: int, rng: np.random.Generator) -> list[float]:
     out = []
     for _ in range(repeats):
         seeds = random_unit(rng, SEEDS_PER_QUERY)
-        started = time.perf_counter()
+        started = clock()
         scores, ids = index.search(seeds, PER_SEED)
         merged_ranking(scores, ids, 100)
-        out.append(1e3 * (time.perf_counter() - started))
+        out.append(1e3 * (clock() - started))
     return out
 
 
@@ -124,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=4000, help="of the cached checkpoints to score")
     parser.add_argument("--recall-queries", type=int, default=RECALL_QUERIES)
     parser.add_argument("--no-recall", action="store_true")
+    parser.add_argument("--widths-recall", type=int, nargs="*", help="widths to score recall for (default: all)")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="cpu: process CPU time, which with --threads 1 is the latency on a free core even "
+                             "when other jobs keep the machine busy (wall time then measures the queue)")
     args = parser.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     if args.threads:
         torch.set_num_threads(args.threads)
         faiss.omp_set_num_threads(args.threads)
@@ -136,13 +144,15 @@ def main(argv: list[str] | None = None) -> int:
           f"kNN top-{PER_SEED} per seed over {index.ntotal} × {DIM} (faiss.IndexFlatIP) + RRF merge")
     print(f"torch {torch.__version__}, torch.get_num_threads() = {torch.get_num_threads()}, "
           f"faiss threads = {faiss.omp_get_max_threads()}")
+    print(f"clock: {args.clock}")
     print(f"kNN + merge alone: p50 {knn50:.1f} ms, p99 {knn99:.1f} ms")
     header = (f"{'width':>5s} {'sampler/steps':>20s} {'evals':>5s} {'sample p50':>10s} {'seeds/s':>8s} "
               f"{'query p50':>9s} {'query p99':>9s} {'R@10':>6s} {'R@100':>6s}")
     print(header)
     for width in args.widths:
         model = untrained_prior(width, args.depth)
-        recalls = {} if args.no_recall else recall_by_setting(width, args.depth, args.train_steps,
+        skip = args.no_recall or (args.widths_recall is not None and width not in args.widths_recall)
+        recalls = {} if skip else recall_by_setting(width, args.depth, args.train_steps,
                                                               args.recall_queries)
         for sampler, steps in SETTINGS:
             repeats = max(3, args.repeats * 16 // max(16, evaluations(sampler, steps)))

@@ -54,7 +54,11 @@ def cfg_denoise(denoiser: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
     condition = torch.atleast_2d(condition).to(x.dtype)
     if omega == 0.0:
         return denoiser(x, sigma, condition)
-    return (1.0 + omega) * denoiser(x, sigma, condition) - omega * denoiser(x, sigma, None)
+    # Both branches in one batch (the unconditional one with a zero condition, as in training): on a CPU a
+    # small batch costs per operation, not per row, so this nearly halves a guided step.
+    both = torch.cat([condition.expand(len(x), -1), condition.new_zeros(len(x), condition.shape[-1])])
+    conditional, unconditional = denoiser(torch.cat([x, x]), sigma, both).chunk(2)
+    return (1.0 + omega) * conditional - omega * unconditional
 
 
 def guided_denoise(denoiser: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
