@@ -205,7 +205,8 @@ def paint_beats(view: TimelineView, p: QPainter, clip: QRectF, wave: QRectF, tit
         x = view.time_to_x(t)
         p.setPen(QPen(QColor(DOWNBEAT), view.px(2) if bar_gap > 3 * label_w else 1))
         p.drawLine(QPointF(x, clip.top() + title_h), QPointF(x, clip.bottom()))
-        if i % every == 0:
+        text_w = fm.horizontalAdvance(str(i + 1)) + view.px(3)
+        if i % every == 0 and x + text_w <= clip.right() - view.px(HANDLE_PX):  # never under the fit handle
             p.setPen(QColor(DOWNBEAT))
             p.drawText(QRectF(x + view.px(3), wave.top(), label_w, fm.height()),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(i + 1))
