@@ -144,5 +144,10 @@ def test_generated_cue_carries_its_novelty_and_a_copy_warns(library: Service, tm
     assert "warning: too close to " in captured.err and "cue-mix.wav" in captured.err
 
 
-def test_no_encoder_no_report() -> None:
+def test_no_encoder_no_report_and_each_encoder_has_its_threshold(library: Service) -> None:
     assert guard_cue(np.zeros((SR, 2), np.float32), SR, None, None) is None
+    encoder = get_encoder("descriptor")
+    report = guard_cue(np.stack([_track(2)] * 2, axis=1), SR, encoder, library.library)
+    assert report["threshold"] == 0.95 and report["too_close"]  # descriptor's calibrated threshold
+    assert guard_cue(np.stack([_track(2)] * 2, axis=1), SR, encoder, library.library, threshold=0.999)["threshold"] \
+        == 0.999
