@@ -33,12 +33,15 @@ Embedding (nothing else is needed; all decoding runs on Qt's thread pool through
     timeline.fitRequested.connect(lambda s: bridge.request("export", "export", {**export_params, "fit_s": s}, …))
     # then set_cue(fitted_path, …) with the fitted file and its analysis; timeline.clear_fit() if the fit failed.
 
-Other signals: `zone.picker.busy_changed(bool)` while scenes are found. Everything is legible at 1280×800 and
-at 2× (QT_SCALE_FACTOR=2); `python -m desktop.picture.demo docs/screenshots [--scale 2]` renders the screenshots.
+Markers: users add them (double-click in the Markers row, or M at the playhead) and remove them (right-click);
+`timeline.markersChanged(list[(seconds, label)])` reports the new list (e.g. for the export's markers file);
+the fit handle snaps to them. Other signals: `zone.picker.busy_changed(bool)` while scenes are found.
+Everything is legible at 1280×800 and at 2× (QT_SCALE_FACTOR=2); `python -m desktop.picture.demo
+docs/screenshots [--scale 2]` renders the screenshots.
 
 PySide6 6.12.0 on Python 3.11 drops a reference to None on every void Qt call and aborts the interpreter
 ("Fatal Python error: none_dealloc") after some tens of thousands of them — seconds of painting. `guard_pyside()`
-(desktop.picture.pyside_guard.guard) detects the leak and neutralises it; pinning PySide6-Essentials != 6.12.0
+(desktop.picture.pyside_guard.guard) detects the leak and neutralises it; the pin to PySide6 <6.12 in pyproject
 (6.11.3 does not leak) is the real fix.
 """
 

@@ -44,6 +44,7 @@ STRIP_KEYFRAME_SLACK_S = 1.0  # a keyframe this far before a tile's time still s
 STRIP_SEQUENTIAL_MAX_S = 600.0  # up to here, sparse keyframes are replaced by one decoding pass
 MIN_FIT_S = 1.0
 SNAP_PX = 8  # the fit handle snaps to the picture's end, scene cuts and markers this close
+MARKER_GRAB_PX = 6  # a right-click this close to a marker removes it
 CONTENT_PAD = 8  # design px between the row headers and time 0
 MAX_ZOOM = 200.0
 ZOOM_STEP = 1.25
@@ -78,6 +79,7 @@ class TimelineView(QWidget):
     seekRequested = Signal(float)  # noqa: N815 — timeline seconds the user clicked or scrubbed to
     fitRequested = Signal(float)  # noqa: N815 — the cue length (seconds) the fit handle was dropped at
     positionChanged = Signal(float)  # noqa: N815
+    markersChanged = Signal(list)  # noqa: N815 — [(seconds, label), …] after the user added or removed one
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -159,6 +161,23 @@ class TimelineView(QWidget):
     def set_markers(self, markers: Sequence[tuple[float, str]]) -> None:
         self.markers = sorted((float(t), str(label)) for t, label in markers)
         self._changed()
+
+    def add_marker(self, seconds: float, label: str = "") -> None:
+        """A user marker (M at the playhead, or double-click in the Markers row); numbered when unlabelled."""
+        self.markers = sorted([*self.markers, (round(max(0.0, seconds), 3), label or f"M{len(self.markers) + 1}")])
+        self._changed()
+        self.markersChanged.emit(list(self.markers))
+
+    def marker_at(self, x: float) -> int | None:
+        """Index of the marker drawn within a few pixels of `x`, if any."""
+        near = [(abs(self.time_to_x(t) - x), i) for i, (t, _) in enumerate(self.markers)]
+        best = min(near, default=None)
+        return best[1] if best is not None and best[0] <= self.px(MARKER_GRAB_PX) else None
+
+    def remove_marker(self, index: int) -> None:
+        del self.markers[index]
+        self._changed()
+        self.markersChanged.emit(list(self.markers))
 
     def clear_fit(self) -> None:
         """Forget the requested fit length (e.g. when the worker's fit failed)."""
@@ -360,9 +379,14 @@ class TimelineView(QWidget):
         return round(max(MIN_FIT_S, end - self.cue.start_s), 3)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        if event.button() == Qt.MouseButton.RightButton and self.rows().markers.contains(pos.toPoint()):
+            index = self.marker_at(pos.x())
+            if index is not None:
+                self.remove_marker(index)
+            return
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
-        pos = event.position()
         if self.on_fit_handle(pos):
             self._drag = "fit"
             self._frozen_duration = self.content_duration()
@@ -384,8 +408,13 @@ class TimelineView(QWidget):
         else:
             on_handle = self.on_fit_handle(pos)
             self.setCursor(Qt.CursorShape.SizeHorCursor if on_handle else Qt.CursorShape.ArrowCursor)
-            self.setToolTip("Drag to fit the cue to a length (Alt: no snapping); double-click: end with the picture"
-                            if on_handle else "")
+            if on_handle:
+                tip = "Drag to fit the cue to a length (Alt: no snapping); double-click: end with the picture"
+            elif self.rows().markers.contains(pos.toPoint()):
+                tip = "Double-click (or press M at the playhead) to add a marker; right-click one to remove it"
+            else:
+                tip = ""
+            self.setToolTip(tip)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         """Double-click on the fit handle: fit the cue to end with the picture."""
@@ -393,6 +422,9 @@ class TimelineView(QWidget):
         if self.cue is not None and length and self.on_fit_handle(event.position()):
             self._drag, self.fit_preview, self._frozen_duration = "", None, None
             self.request_fit(length - self.cue.start_s)
+        elif self.rows().markers.contains(event.position().toPoint()) and event.position().x() >= self.content_left():
+            self._drag = ""
+            self.add_marker(self.x_to_time(event.position().x()))
         else:
             super().mouseDoubleClickEvent(event)
 
@@ -415,6 +447,9 @@ class TimelineView(QWidget):
         if event.key() == Qt.Key.Key_Escape and self._drag == "fit":
             self._drag, self.fit_preview, self._frozen_duration = "", None, None
             self._changed()
+            return
+        if event.key() == Qt.Key.Key_M:
+            self.add_marker(self._position)
             return
         if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             step = 1.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1

@@ -278,3 +278,33 @@ def test_a_video_is_drawn_as_its_shots(timeline: TimelineView, qtbot, tmp_path: 
     for t, channel in ((1.0, "red"), (3.0, "green"), (5.0, "blue")):
         colour = image.pixelColor(round(timeline.time_to_x(t)), y)
         assert getattr(colour, channel)() > 150, (t, colour.name())  # each shot's tiles show that shot
+
+
+def test_markers_are_added_and_removed_by_hand(with_cue: TimelineView, qtbot) -> None:
+    from PySide6.QtTest import QTest
+
+    view = with_cue
+    view.set_markers([(4.0, "hit")])
+    row_y = view.rows().markers.center().y()
+    x = view.time_to_x(7.5)
+    event = QMouseEvent(QMouseEvent.Type.MouseButtonDblClick, QPointF(x, row_y), QPointF(x, row_y),
+                        Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(view.markersChanged) as changed:
+        view.mouseDoubleClickEvent(event)
+    assert [t for t, _ in changed.args[0]] == [4.0, pytest.approx(7.5, abs=1 / view.px_per_s())]
+    view.position = 10.0
+    with qtbot.waitSignal(view.markersChanged) as changed:
+        QTest.keyClick(view, Qt.Key.Key_M)
+    assert changed.args[0][-1] == (10.0, "M3")
+
+    hit_x = view.time_to_x(4.0) + 2
+    with qtbot.waitSignal(view.markersChanged) as changed:
+        view.mousePressEvent(QMouseEvent(QMouseEvent.Type.MouseButtonPress, QPointF(hit_x, row_y),
+                                         QPointF(hit_x, row_y), Qt.MouseButton.RightButton,
+                                         Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier))
+    assert [label for _, label in changed.args[0]] == ["M2", "M3"]
+
+    clip = view.clip_rect()  # a hand-made marker is a snap point for the fit handle
+    with qtbot.waitSignal(view.fitRequested) as fit:
+        drag(view, clip.right() - 2, view.time_to_x(10.0) + 3, clip.center().y())
+    assert fit.args[0] == pytest.approx(10.0 - 2.0)
