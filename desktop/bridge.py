@@ -70,10 +70,13 @@ class WorkerBridge(QObject):
     def connected(self) -> bool:
         return self._link is not None and self._link.state == "ready"
 
-    def connect_to(self, endpoint: str) -> None:
-        """Use a (new) worker endpoint; requests on the old link end as worker_lost first."""
+    def connect_to(self, endpoint: str, *, liveness: int | None = None) -> None:
+        """Use a (new) worker endpoint; requests on the old link end as worker_lost first. `liveness`: silent
+        heartbeats before the worker counts as lost (default: the protocol's)."""
         self.disconnect_link("the app switched to another worker")
-        kwargs = {} if self._heartbeat_s is None else {"heartbeat_s": self._heartbeat_s}
+        kwargs: dict[str, Any] = {} if self._heartbeat_s is None else {"heartbeat_s": self._heartbeat_s}
+        if liveness is not None:
+            kwargs["liveness"] = liveness
         self._link = Link(endpoint, self._curve, name="desktop", **kwargs)
 
     def disconnect_link(self, why: str = "the worker was stopped", reason: str = "worker_lost") -> None:

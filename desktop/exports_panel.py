@@ -60,7 +60,7 @@ class FilesTree(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setHeaderLabels(["Exports and cues", "Details"])
+        self.setHeaderLabels(["Exports and cues", "Size"])
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -124,9 +124,8 @@ class ExportsPanel(QWidget):
         self.state.setText(text)
 
     def add_files(self, title: str, detail: str, files: list[str]) -> QTreeWidgetItem:
-        top = QTreeWidgetItem([title, detail])
+        top = QTreeWidgetItem([f"{title} — {detail}" if detail else title, ""])
         top.setToolTip(0, str(Path(files[0]).parent) if files else title)
-        top.setToolTip(1, detail)
         if files:
             top.setData(0, PathRole, str(Path(files[0]).parent))
         for path in files:
@@ -135,6 +134,7 @@ class ExportsPanel(QWidget):
             child.setToolTip(0, path)
             top.addChild(child)
         self.tree.insertTopLevelItem(0, top)
+        top.setFirstColumnSpanned(True)  # the export's summary spans; the second column holds file sizes only
         top.setExpanded(True)
         self.tree.setCurrentItem(top)
         return top

@@ -37,12 +37,13 @@ from desktop import theme
 from desktop.activity import ActivityLog
 from desktop.audition import Player
 from desktop.bridge import WorkerBridge
-from desktop.export_dialog import ExportDialog, ExportOptions, export_folder
+from desktop.cue_timeline import CueTimeline
+from desktop.export_dialog import ExportDialog, ExportOptions
 from desktop.exports_panel import ExportsPanel
 from desktop.generate_panel import GeneratePanel
 from desktop.image_drop import ImageDropZone
 from desktop.library_panel import LibraryPanel
-from desktop.results import ResultsPanel, display_title
+from desktop.results import ResultsPanel
 from desktop.status import StatusIndicator
 from desktop.steering import SteeringPanel
 from desktop.worker_manager import WorkerManager
@@ -53,8 +54,6 @@ log = logging.getLogger(__name__)
 SEARCH_CHANNEL = "search"
 EXPORT_CHANNEL = "export"
 GENERATE_CHANNEL = "generate"
-ANALYZE_CHANNEL = "analyze"
-FIT_CHANNEL = "fit"
 SEARCH_DEBOUNCE_MS = 350
 RESULTS_K = 12
 MAX_SEED = 2**31 - 1
@@ -129,6 +128,10 @@ class MainWindow(QMainWindow):
         self.exports_panel = ExportsPanel()
         self.exports_panel.play_requested.connect(lambda p: self.player.toggle(p, 0.0))
         self.activity = ActivityLog()
+        if self.cue_timeline is not None:
+            self.cue_timeline.fitted.connect(self._on_exported)
+            self.cue_timeline.fit_progress.connect(self.exports_panel.show_progress)
+            self.cue_timeline.fit_failed.connect(self.exports_panel.job_ended)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library_panel, "Library")
         self.tabs.addTab(self.generate_panel, "Generate")
@@ -201,75 +204,25 @@ class MainWindow(QMainWindow):
     def _make_timeline(self) -> QWidget:
         """The picture side's timeline (frame strip, cue clip with beats, markers, fit handle, playhead)."""
         picture = picture_module()
+        self.timeline_view = None
+        self.cue_timeline: CueTimeline | None = None
         if picture is None:
             placeholder = QLabel("Timeline: the picture as a frame strip with the chosen cue's waveform and beats.")
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             placeholder.setStyleSheet(f"color:{theme.NEUTRAL};")
             placeholder.setMinimumHeight(theme.px(110))
-            self.timeline_view = None
             return placeholder
-        timeline = picture.TimelineView()
-        picture.link(self.picture, timeline)
-        timeline.seekRequested.connect(self._seek)
-        timeline.fitRequested.connect(self.fit_cue)
-        self.player.position_changed.connect(timeline.set_audio_position)
-        self.timeline_view = timeline
-        return timeline
+        view = picture.TimelineView()
+        picture.link(self.picture, view)
+        self.timeline_view = view
+        self.cue_timeline = CueTimeline(view, self.bridge, self.player, self.output_dir, self)
+        return view
 
     def show_cue(self, result: dict[str, Any]) -> None:
-        """Put the chosen result on the timeline from its in-point, then its beats once the worker analysed it."""
-        timeline = self.timeline_view
-        if timeline is None:
-            return
-        in_point = float(result.get("in_point_s", 0.0))
-        duration = result.get("duration_s")
-        timeline.set_cue(result["path"], start_s=0.0, in_point_s=in_point,
-                         length_s=max(0.0, float(duration) - in_point) if duration else None,
-                         title=display_title(result))
-        path = result["path"]
-        self.bridge.request(ANALYZE_CHANNEL, "analyze", {"path": path},
-                            on_result=lambda analysis: self._on_analysis(path, analysis))
-
-    def _on_analysis(self, path: str, analysis: dict[str, Any]) -> None:
-        timeline = self.timeline_view
-        if timeline is not None and timeline.cue is not None and timeline.cue.path == path:
-            timeline.set_analysis(analysis)
-
-    def _seek(self, timeline_s: float) -> None:
-        timeline = self.timeline_view
-        if timeline is not None and timeline.cue is not None:
-            self.player.play(timeline.cue.path, timeline.audio_time(timeline_s))
-
-    def fit_cue(self, seconds: float) -> str | None:
-        """The fit handle was dropped at `seconds`: the worker re-edits the cue at bar boundaries to that length
-        (an export with fit_s); the fitted file then replaces the clip on the timeline."""
-        timeline = self.timeline_view
-        if timeline is None or timeline.cue is None:
-            return None
-        cue = timeline.cue
-        options = ExportOptions(path=cue.path, out_dir=export_folder(self.output_dir / "fits", cue.path),
-                                in_point_s=cue.in_point_s, midi=True, markers=[], fit_s=float(seconds),
-                                seed=self.last_reply.get("seed"), description=self._describe_query())
-        name = Path(cue.path).name
-
-        def done(reply: dict[str, Any]) -> None:
-            self._on_exported(reply)
-            wav = next((f for f in reply.get("files", []) if f.endswith(".wav")), None)
-            if wav is not None and self.timeline_view is not None:
-                self.timeline_view.set_cue(wav, start_s=cue.start_s, in_point_s=0.0,
-                                           length_s=reply.get("duration_s"), beats_s=reply.get("beats_s", []),
-                                           downbeats_s=reply.get("downbeats_s", []),
-                                           tempo_bpm=reply.get("tempo_bpm"), title=f"{cue.title} (fit {seconds:.1f} s)")
-
-        def failed(event: Failed) -> None:
-            self.exports_panel.job_ended(f"Fitting {name} failed: {event.message}")
-            if self.timeline_view is not None:
-                self.timeline_view.clear_fit()
-
-        return self.bridge.request(
-            FIT_CHANNEL, "export", options.params(),
-            on_progress=lambda e: self.exports_panel.show_progress(f"Fitting {name} to {seconds:.1f} s", e),
-            on_result=done, on_failed=failed)
+        if self.cue_timeline is not None:
+            self.cue_timeline.seed = self.last_reply.get("seed")
+            self.cue_timeline.description = self._describe_query()
+            self.cue_timeline.show(result)
 
     # ---- query ------------------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from protocol.messages import Failed
 
 STATUS_POLL_MS = 5000
 STATUS_CHANNEL = "status"
+LOCAL_LIVENESS = 15  # heartbeats (1 s each) of silence before a local worker's jobs are given up
 
 
 class WorkerManager(QObject):
@@ -65,7 +66,9 @@ class WorkerManager(QObject):
     # ---- events -----------------------------------------------------------------------------------------------
 
     def _on_ready(self, endpoint: str) -> None:
-        self.bridge.connect_to(endpoint)
+        # A local worker's death is seen at once by QProcess; its silence under load (a busy machine starving its
+        # socket thread) is no reason to fail its jobs, so it gets a longer liveness than a remote one.
+        self.bridge.connect_to(endpoint, liveness=LOCAL_LIVENESS if self.local is not None else None)
         self._set_state("starting", f"connecting to {endpoint}…")
         self.refresh_status()
         self._poll.start()
