@@ -110,6 +110,7 @@ class FramePicker(QWidget):
         self.picks.setSpacing(theme.px(2))
         self.picks.setToolTip("Checked frames are searched with. Delete removes the selected frame.")
         self.picks.itemChanged.connect(lambda _item: self._emit_frames())
+        self.picks.currentItemChanged.connect(lambda item, _previous: item and self.seek(item.data(TIME_ROLE)))
         self.picks.installEventFilter(self)
         self.preview = QLabel()
         self.preview.setFixedSize(theme.px(PICK_ICON.width()), theme.px(PICK_ICON.height()))

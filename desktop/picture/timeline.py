@@ -31,7 +31,7 @@ from desktop import theme
 from desktop.picture.envelope import Envelope, load_envelope
 from desktop.picture.qimages import load_thumbnail, rgb_to_qimage
 from desktop.picture.ticks import snap
-from desktop.picture.timeline_paint import HANDLE_PX, paint_playhead, render_static
+from desktop.picture.timeline_paint import HANDLE_PX, paint_hover, paint_playhead, render_static
 from desktop.picture.video import fit_size, is_video, probe, sample_frames, timed_frames_at
 from desktop.tasks import run_task
 
@@ -106,6 +106,7 @@ class TimelineView(QWidget):
         self.fit_target_s: float | None = None  # the last length asked for, shown until a new cue arrives
         self._frozen_duration: float | None = None  # the view does not rescale under a dragging hand
         self._px_cache: dict[float, int] = {}
+        self.hover_x: float | None = None
         self._rows: Rows | None = None
 
     # ---- content --------------------------------------------------------------------------------------------
@@ -353,8 +354,26 @@ class TimelineView(QWidget):
             self._cache = render_static(self)
         painter = QPainter(self)
         painter.drawPixmap(0, 0, self._cache)
+        if self.hover_x is not None and not self._drag:
+            paint_hover(self, painter, self.hover_x)
         paint_playhead(self, painter)
         painter.end()
+
+    def _hover_rect(self) -> QRect:
+        if self.hover_x is None:
+            return QRect()
+        width = self.fontMetrics().horizontalAdvance("0:00:00.0") + self.px(16)
+        return QRect(round(self.hover_x) - 2, 0, width, self.height())
+
+    def _set_hover(self, x: float | None) -> None:
+        """The pointer's time, shown as a faint line and a tag on the ruler (repaints only that strip)."""
+        old = self._hover_rect()
+        self.hover_x = x if x is None or x >= self.content_left() else None
+        self.update(old.united(self._hover_rect()))
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._set_hover(None)
+        super().leaveEvent(event)
 
     def _playhead_rect(self) -> QRect:
         x = round(self.time_to_x(self._position))
@@ -406,6 +425,7 @@ class TimelineView(QWidget):
         elif self._drag == "scrub":
             self._seek_to(pos.x())
         else:
+            self._set_hover(pos.x())
             on_handle = self.on_fit_handle(pos)
             self.setCursor(Qt.CursorShape.SizeHorCursor if on_handle else Qt.CursorShape.ArrowCursor)
             if on_handle:

@@ -27,6 +27,7 @@ CLIP_FILL_FITTED = "#f3e7c9"
 STRIP_BG = "#202124"
 DOWNBEAT = "#1d3f7a"
 MARKER = "#8e44ad"
+HOVER_TAG = "#37474f"
 
 
 def render_static(view: TimelineView) -> QPixmap:
@@ -302,6 +303,21 @@ def paint_playhead(view: TimelineView, p: QPainter) -> None:
     p.setBrush(colour)
     p.drawPolygon(QPolygonF([QPointF(x - size, ruler.top()), QPointF(x + size, ruler.top()),
                              QPointF(x, ruler.top() + size * 1.5)]))
+
+
+def paint_hover(view: TimelineView, p: QPainter, x: float) -> None:
+    """A faint line under the pointer and its time on the ruler: where a click would seek to."""
+    ruler = view.rows().ruler
+    p.setPen(QPen(QColor(0, 0, 0, 60), 1, Qt.PenStyle.DashLine))
+    p.drawLine(QPointF(x, ruler.bottom()), QPointF(x, view.height()))
+    text = clock(max(0.0, view.x_to_time(x)), 1)
+    fm = view.fontMetrics()
+    box = QRectF(x + view.px(2), ruler.top() + 1, fm.horizontalAdvance(text) + view.px(8), ruler.height() - 2)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(HOVER_TAG))
+    p.drawRoundedRect(box, view.px(3), view.px(3))
+    p.setPen(QColor("white"))
+    p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
 def _middle(values: np.ndarray) -> float:

@@ -114,6 +114,8 @@ def test_a_video_yields_one_checked_frame_per_scene(zone, qtbot, tmp_path: Path)
     assert len(added) == 2 and added[0] == image and "00004200ms" in added[1]
     assert emitted.args[0][-1] == added[1]  # picks stay in time order
 
+    picker.picks.setCurrentRow(2)
+    assert picker.current_time() == pytest.approx(picker.pick_times()[2], abs=0.1)  # a pick shows under the slider
     picker.picks.setCurrentRow(0)
     with qtbot.waitSignal(zone.images_changed) as emitted:
         picker.remove_selected()
