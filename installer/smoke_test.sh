@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bundle smoke test: the frozen programs do the product's main job on this machine.
-#   bash installer/smoke_test.sh                    # reuse dist/cuesteer if newer than the sources, else build
+#   bash installer/smoke_test.sh                    # reuse dist/cuesteer if built from HEAD's sources, else build
 #   CUESTEER_SMOKE_REUSE=1 bash installer/smoke_test.sh   # reuse any existing bundle (a busy shared tree)
 #   CUESTEER_SMOKE_REBUILD=1 bash installer/smoke_test.sh # always build
 # Steps: build/reuse → doctor → app cold start → start the bundled worker and time its first ping reply →
@@ -19,19 +19,24 @@ now() { "$py" -c 'import time; print(f"{time.monotonic():.3f}")'; }
 elapsed() { "$py" -c "print(f'{$(now) - $1:.1f}')"; }
 
 # ---- 1. the bundle -------------------------------------------------------------------------------------------
-sources=("$here/worker" "$here/protocol" "$here/desktop" "$here/presets" "$here/installer/cuesteer.spec"
-         "$here/installer/launch.py")
-stale=""
+# Fresh = built from a commit whose bundled paths match HEAD's (build_linux.sh records it in BUILD_COMMIT).
+bundled_paths=(worker protocol desktop presets installer/cuesteer.spec installer/launch.py)
+stale="no bundle"
 if [ -x "$bundle/cuesteer-worker" ]; then
-  stale=$(find "${sources[@]}" -type f \( -name '*.py' -o -name '*.toml' -o -name '*.spec' -o -name '*.pt' \) \
-          -newer "$bundle/cuesteer-worker" -print -quit 2>/dev/null || true)
+  built=$(cat "$bundle/BUILD_COMMIT" 2>/dev/null || echo unknown)
+  if git -C "$here" cat-file -e "$built^{commit}" 2>/dev/null && \
+     git -C "$here" diff --quiet "$built" HEAD -- "${bundled_paths[@]}"; then
+    stale=""
+  else
+    stale="built from ${built:0:12}, HEAD differs"
+  fi
 fi
 if [ "${CUESTEER_SMOKE_REBUILD:-0}" = 1 ] || [ ! -x "$bundle/cuesteer-worker" ] || \
    { [ -n "$stale" ] && [ "${CUESTEER_SMOKE_REUSE:-0}" != 1 ]; }; then
-  say "building the bundle${stale:+ ($stale is newer than it)}"
+  say "building the bundle ($stale)"
   DIST="$dist" bash "$here/installer/build_linux.sh"
 else
-  say "reusing $bundle"
+  say "reusing $bundle (built from $(cat "$bundle/BUILD_COMMIT" 2>/dev/null || echo '?'))"
 fi
 for program in cuesteer-worker cuesteer; do
   [ -x "$bundle/$program" ] || fail "$bundle/$program is missing"
