@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from desktop.audition import Player
 from desktop.bridge import WorkerBridge
 from desktop.demo_media import write_demo_music, write_demo_picture
-from desktop.export_dialog import ExportDialog, ExportOptions
+from desktop.export_dialog import ExportDialog, ExportOptions, export_folder
 from desktop.main_window import MainWindow
 from desktop.results import PeaksRole
 from desktop.worker_manager import WorkerManager
@@ -145,7 +145,7 @@ def drive(window: MainWindow, manager: WorkerManager, work: Path, path: Path, st
             return
         done = []
         window.export_finished.connect(done.append)
-        window.export(ExportOptions(path=top["path"], out_dir=str(work / "out" / "exports" / "Night Drive cue"),
+        window.export(ExportOptions(path=top["path"], out_dir=export_folder(work / "out" / "exports", top["path"]),
                                     in_point_s=float(top.get("in_point_s", 0.0)), midi=True,
                                     markers=["resolve", "csv"], seed=window.last_reply.get("seed")))
         wait_until(lambda: done, "the export")
