@@ -10,7 +10,8 @@ same conditional prior is trained with the same steps, width, depth and seed on:
 Held-out retrieval (Recall@10/100 of each test query's own item, FMD, MISCS, triplet accuracy, entropy@10)
 is measured on the test queries, with CFG ω = 3 and the default sampler, 16 seeds per query.
 
-    python bench/mixup.py [--train-steps 1500] [--width 256] [--depth 4] [--queries 256] [--threads 1] [--variants NAME,...]
+    python bench/mixup.py [--train-steps 1500] [--width 256] [--depth 4] [--queries 256] [--threads 1]
+                           [--variants NAME,...]
 """
 
 from __future__ import annotations
