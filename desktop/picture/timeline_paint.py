@@ -49,6 +49,7 @@ def render_static(view: TimelineView) -> QPixmap:
     painter.end()
     return pixmap
 
+
 def paint_headers(view: TimelineView, p: QPainter, rows: Rows) -> None:
     p.fillRect(QRect(0, 0, rows.header_w, view.height()), view.palette().window().color())
     p.setPen(view.palette().text().color())
@@ -58,6 +59,7 @@ def paint_headers(view: TimelineView, p: QPainter, rows: Rows) -> None:
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
     p.setPen(QPen(view.palette().mid().color(), 1))
     p.drawLine(rows.header_w, 0, rows.header_w, view.height())
+
 
 def paint_ruler(view: TimelineView, p: QPainter, rows: Rows) -> None:
     fm = view.fontMetrics()
@@ -80,6 +82,7 @@ def paint_ruler(view: TimelineView, p: QPainter, rows: Rows) -> None:
         p.setPen(text)
         p.drawText(QRect(x + view.px(3), r.top(), view.px(200), r.height() - view.px(4)),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, clock(t, decimals))
+
 
 def paint_picture(view: TimelineView, p: QPainter, rows: Rows) -> None:
     r = rows.picture
@@ -110,15 +113,13 @@ def paint_picture(view: TimelineView, p: QPainter, rows: Rows) -> None:
         sx0, sx1 = view.time_to_x(a), view.time_to_x(b)
         if sx1 < rows.header_w or sx0 > view.width():
             continue
-        inside = np.flatnonzero((times >= a) & (times <= b))
         p.save()
         p.setClipRect(QRectF(sx0, r.top(), sx1 - sx0, r.height()).intersected(
             QRectF(rows.header_w, 0, view.width(), view.height())))
         x = sx0 + tile_w * max(0, int((rows.header_w - tile_w - sx0) // tile_w))
         while x < min(sx1, view.width()):
-            t = view.x_to_time(x + tile_w / 2)
-            pool = inside if len(inside) else np.arange(len(times))
-            image = images[int(pool[np.abs(times[pool] - t).argmin()])][1]
+            t = view.x_to_time((x + min(x + tile_w, sx1)) / 2)  # the middle of what is visible of the tile
+            image = images[tile_frame(times, (a, b), t)][1]
             p.drawImage(QRectF(x, r.top(), tile_w, r.height()), image)
             p.setPen(QPen(QColor(0, 0, 0, 140), 1))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
@@ -131,6 +132,15 @@ def paint_picture(view: TimelineView, p: QPainter, rows: Rows) -> None:
         p.setPen(QPen(QColor("#ffd34d"), view.px(2)))
         p.drawLine(QPointF(cx, r.top()), QPointF(cx, r.bottom()))
     p.restore()
+
+
+def tile_frame(times: np.ndarray, shot: tuple[float, float], t: float) -> int:
+    """Index of the strip frame a tile at time `t` shows: the nearest inside its shot [start, end) — a frame at
+    `end` is the next shot's first — else (no frame decoded inside) the nearest overall."""
+    inside = np.flatnonzero((times >= shot[0]) & (times < shot[1]))
+    pool = inside if len(inside) else np.arange(len(times))
+    return int(pool[np.abs(times[pool] - t).argmin()])
+
 
 def paint_cue(view: TimelineView, p: QPainter, rows: Rows) -> None:
     r = rows.cue
@@ -153,6 +163,7 @@ def paint_cue(view: TimelineView, p: QPainter, rows: Rows) -> None:
     paint_beats(view, p, clip, wave, title_h)
     paint_title(view, p, clip, title_h)
     paint_fit(view, p, rows, clip)
+
 
 def paint_waveform(view: TimelineView, p: QPainter, wave: QRectF) -> None:
     cue = view.cue
@@ -178,6 +189,7 @@ def paint_waveform(view: TimelineView, p: QPainter, wave: QRectF) -> None:
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor(theme.WAVEFORM))
     p.drawPolygon(QPolygonF(outline))  # one call: a polygon, not thousands of lineTo
+
 
 def paint_beats(view: TimelineView, p: QPainter, clip: QRectF, wave: QRectF, title_h: float) -> None:
     cue = view.cue
@@ -212,6 +224,7 @@ def paint_beats(view: TimelineView, p: QPainter, clip: QRectF, wave: QRectF, tit
             p.drawText(QRectF(x + view.px(3), wave.top(), label_w, fm.height()),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(i + 1))
 
+
 def paint_title(view: TimelineView, p: QPainter, clip: QRectF, title_h: float) -> None:
     cue = view.cue
     assert cue is not None
@@ -231,6 +244,7 @@ def paint_title(view: TimelineView, p: QPainter, clip: QRectF, title_h: float) -
                QFontMetrics(font).elidedText("  ·  ".join(parts), Qt.TextElideMode.ElideRight, int(box.width())))
     font.setBold(False)
     p.setFont(font)
+
 
 def paint_fit(view: TimelineView, p: QPainter, rows: Rows, clip: QRectF) -> None:
     """The handle on the clip's end; while dragging (or after a request) the target end, dashed."""
@@ -263,6 +277,7 @@ def paint_fit(view: TimelineView, p: QPainter, rows: Rows, clip: QRectF) -> None
     p.setPen(QColor("#111111"))
     p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
 
+
 def paint_markers(view: TimelineView, p: QPainter, rows: Rows) -> None:
     r = rows.markers
     fm = view.fontMetrics()
@@ -280,6 +295,7 @@ def paint_markers(view: TimelineView, p: QPainter, rows: Rows) -> None:
         p.drawText(QRectF(x + size + view.px(2), r.top(), fm.horizontalAdvance(label) + view.px(4), r.height()),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
 
+
 def placeholder(view: TimelineView, p: QPainter, rect: QRect, text: str) -> None:
     area = QRect(rect.left() + view.content_left() + view.px(4), rect.top() + view.px(2),
                  rect.width() - view.content_left() - view.px(12), rect.height() - view.px(4))
@@ -288,6 +304,7 @@ def placeholder(view: TimelineView, p: QPainter, rect: QRect, text: str) -> None
     p.drawRoundedRect(area, view.px(4), view.px(4))
     p.setPen(QColor(theme.NEUTRAL))
     p.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+
 
 def paint_playhead(view: TimelineView, p: QPainter) -> None:
     x = view.time_to_x(view.position)

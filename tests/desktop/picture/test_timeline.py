@@ -275,9 +275,14 @@ def test_a_video_is_drawn_as_its_shots(timeline: TimelineView, qtbot, tmp_path: 
     assert timeline.picture_length() == pytest.approx(6.0, abs=0.05)
     image = timeline.grab().toImage()
     y = timeline.rows().picture.center().y()
-    for t, channel in ((1.0, "red"), (3.0, "green"), (5.0, "blue")):
-        colour = image.pixelColor(round(timeline.time_to_x(t)), y)
-        assert getattr(colour, channel)() > 150, (t, colour.name())  # each shot's tiles show that shot
+    for start, channel in ((0.0, "red"), (2.0, "green"), (4.0, "blue")):  # each shot's tiles show that shot,
+        for t in np.arange(start + 0.05, start + 2.0, 0.1):  # right up to its cut
+            x = timeline.time_to_x(float(t))
+            if min(abs(x - timeline.time_to_x(c)) for c in (2.0, 4.0)) > 4:  # off the drawn cut lines
+                colour = image.pixelColor(round(x), y)  # dominant channel (tile separators darken, not tint)
+                rgb = {"red": colour.red(), "green": colour.green(), "blue": colour.blue()}
+                others = [v for k, v in rgb.items() if k != channel]
+                assert rgb[channel] > 2 * max(others), (round(float(t), 2), colour.name())
 
 
 def test_markers_are_added_and_removed_by_hand(with_cue: TimelineView, qtbot) -> None:
@@ -308,3 +313,12 @@ def test_markers_are_added_and_removed_by_hand(with_cue: TimelineView, qtbot) ->
     with qtbot.waitSignal(view.fitRequested) as fit:
         drag(view, clip.right() - 2, view.time_to_x(10.0) + 3, clip.center().y())
     assert fit.args[0] == pytest.approx(10.0 - 2.0)
+
+
+def test_a_tile_shows_a_frame_of_its_own_shot() -> None:
+    from desktop.picture.timeline_paint import tile_frame
+
+    times = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+    assert tile_frame(times, (0.0, 2.0), 1.9) == 3  # not the frame at 2.0: that is the next shot's first
+    assert tile_frame(times, (2.0, 3.0), 2.1) == 4
+    assert tile_frame(times, (2.6, 2.9), 2.7) == 5  # no frame inside the shot: the nearest overall
