@@ -3,6 +3,7 @@
 A temporary library is synthesised (see demo_media), a real local worker indexes it with the `descriptor`
 encoder (present in every build), and the window is driven into the asked state before it is grabbed:
   results   — index done (Library tab: counts and the unreadable file), "more like this" results, a preset loaded
+  video     — a film dropped on the picture zone: scene picks in the frame picker, the strip cut at scenes
   library   — the Library tab while a second, larger folder is being indexed (progress, ETA, Cancel)
   generate  — a short symbolic cue generated (Generate tab)
   export    — the top result exported with MIDI and markers (Exports tab, files ready to drag out)
@@ -30,7 +31,7 @@ from desktop.main_window import MainWindow
 from desktop.results import PeaksRole
 from desktop.worker_manager import WorkerManager
 
-STATES = ("results", "library", "generate", "export", "dialog", "crash")
+STATES = ("results", "video", "library", "generate", "export", "dialog", "crash")
 DEMO_ENCODER = "descriptor"
 DEMO_PRESET = "Cinematic build"
 STEP_TIMEOUT_S = 120.0
@@ -116,7 +117,14 @@ def drive(window: MainWindow, manager: WorkerManager, work: Path, path: Path, st
     window.query.setText("harbour at dawn, slow and hopeful")
     top = window.results.selected() or model.results[0]
 
-    if state == "library":
+    if state == "video" and timeline is not None:
+        from desktop.picture.demo import make_demo_video
+
+        film = make_demo_video(work / "Pictures" / "four scenes.mp4")
+        window.set_images([str(film)])
+        wait_until(lambda: len(window.images) > 1 and timeline.strip and timeline.scenes,
+                   "scene picks and the frame strip", 60)
+    elif state == "library":
         more = work / "Music" / "more"
         for i in range(LIBRARY_DISCS):
             write_demo_music(more / f"disc {i + 1}", variant=i + 1)
