@@ -37,7 +37,8 @@ from desktop.tasks import run_task
 SCRUB_DEBOUNCE_MS = 60  # a preview decode per pause in the drag, not per pixel
 SLIDER_STEPS_PER_S = 10  # 0.1-s scrubbing resolution
 PICK_ICON = QSize(112, 63)  # 16:9 at a size that keeps three picks side by side in the left column
-KEYFRAME_SLACK_S = 1e-3  # float slack only: a keyframe even one frame before a scene's start is the last shot
+SETTLE_FRACTION = 0.25  # a scene's still comes from after its first quarter …
+SETTLE_MAX_S = 1.0  # … or its first second, whichever is shorter
 PATH_ROLE = Qt.ItemDataRole.UserRole
 TIME_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -55,13 +56,18 @@ def pick_frames(video: str, times: list[float]) -> list[Pick]:
 
 
 def scene_stills(video: str, scenes: list[Scene]) -> list[Pick]:
-    """One still per scene: the keyframe before the scene's middle when it lies inside the scene (encoders put
-    one on each hard cut; ten times cheaper than decoding a GOP), else the exact middle frame."""
+    """One still per scene: the keyframe before the scene's middle when it lies well inside the scene (periodic
+    keyframes; one decode instead of up to a GOP), else the exact middle frame. A keyframe at the very start is
+    not taken: that is where fades from black and dissolves are."""
     keyed = timed_frames_at(video, [s.pick_s for s in scenes], PICK_MAX_SIDE, exact=False)
-    inside = [s.start_s - KEYFRAME_SLACK_S <= key_t < s.end_s for s, (key_t, _) in zip(scenes, keyed, strict=True)]
-    exact = iter(frames_at(video, [s.pick_s for s, ok in zip(scenes, inside, strict=True) if not ok], PICK_MAX_SIDE))
+    usable = [s.start_s + _settle(s) <= key_t < s.end_s for s, (key_t, _) in zip(scenes, keyed, strict=True)]
+    exact = iter(frames_at(video, [s.pick_s for s, ok in zip(scenes, usable, strict=True) if not ok], PICK_MAX_SIDE))
     return [_pick(video, key_t, rgb) if ok else _pick(video, s.pick_s, next(exact))
-            for s, (key_t, rgb), ok in zip(scenes, keyed, inside, strict=True)]
+            for s, (key_t, rgb), ok in zip(scenes, keyed, usable, strict=True)]
+
+
+def _settle(scene: Scene) -> float:
+    return min(SETTLE_MAX_S, SETTLE_FRACTION * (scene.end_s - scene.start_s))
 
 
 def _pick(video: str, t: float, rgb: Any) -> Pick:
