@@ -220,3 +220,19 @@ def test_keyboard_moves_through_results_and_triggers_actions(qtbot) -> None:
     looping = panel.loop_box.isChecked()
     qtbot.keyClick(panel.view, Qt.Key.Key_L)
     assert panel.loop_box.isChecked() != looping and panel.player.loop == panel.loop_box.isChecked()
+
+
+def test_audition_callback_applies_volume_loops_and_finishes() -> None:
+    """What PortAudio's thread gets from the player (no device needed: the callback is called directly)."""
+    import numpy as np
+
+    player = Player()
+    player._data = np.arange(1, 11, dtype=np.float32).reshape(-1, 1)  # 10 frames, mono
+    player._pos, player.volume, player.loop = 0, 0.5, True
+    out = np.zeros((8, 1), np.float32)
+    player._callback(out, 8, None, None)
+    player._callback(out, 8, None, None)  # wraps: frames 9, 10, then 1..6 again
+    assert out[:, 0].tolist() == [4.5, 5.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] and not player._finished.is_set()
+    player.loop, player.volume = False, 1.0
+    player._callback(out, 8, None, None)  # frames 7..10, then silence: finished
+    assert out[:, 0].tolist() == [7.0, 8.0, 9.0, 10.0, 0.0, 0.0, 0.0, 0.0] and player._finished.is_set()
