@@ -89,6 +89,15 @@ def test_a_newer_search_drops_the_older_reply(app: App) -> None:
     assert calls == ["second"]
 
 
+def test_more_like_this_finds_other_tracks_steered_by_the_phrases(app: App) -> None:
+    window = app.window
+    chosen = window.results.selected()
+    reply = _run_search(app, window.results.more_button.click)
+    assert window.last_params["like"] == chosen["path"] and window.last_params["like_at"] == chosen["in_point_s"]
+    assert window.last_params["steer"] and "images" not in window.last_params
+    assert reply["results"] and chosen["path"] not in [r["path"] for r in reply["results"]]
+
+
 def test_export_with_midi_writes_the_files_and_they_drag_out(app: App) -> None:
     window = app.window
     result = window.results.selected()
