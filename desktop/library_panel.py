@@ -38,6 +38,13 @@ def error_line(path: str, reason: str) -> str:
     return f"{Path(path).name} — {short}"
 
 
+def paths_for_run(known: list[str], added: list[str], running: bool) -> list[str]:
+    """The folders one index run covers: the added ones, or — replacing a run still going — all of them."""
+    if not running:
+        return list(dict.fromkeys(added))
+    return list(dict.fromkeys([*known, *added]))
+
+
 class LibraryPanel(QWidget):
     indexed = Signal(object)  # the index report, when a run finishes
 
@@ -79,7 +86,9 @@ class LibraryPanel(QWidget):
         return self.bridge.current(CHANNEL) is not None
 
     def add_folders(self, folders: list[str]) -> str | None:
-        """Index `folders` (plus nothing else: the worker skips files it already has)."""
+        """Index `folders`. A run still going is replaced by one over every folder added so far (its committed
+        batches stay; the worker skips files it already has), so adding a folder never drops another's files."""
+        paths = paths_for_run(self.folders, folders, self.running)
         for folder in folders:
             if folder not in self.folders:
                 self.folders.append(folder)
@@ -88,7 +97,7 @@ class LibraryPanel(QWidget):
         self.bar.setValue(0)
         self.state.setText("Starting…")
         self.cancel_button.setEnabled(True)
-        return self.bridge.request(CHANNEL, "index", {"paths": list(folders)}, on_progress=self._progress,
+        return self.bridge.request(CHANNEL, "index", {"paths": paths}, on_progress=self._progress,
                                    on_result=self._done, on_failed=self._failed)
 
     def cancel(self) -> None:

@@ -9,6 +9,7 @@ same seed, so what changes in the results is the steering, not the dice.
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import random
 import time
@@ -52,7 +53,7 @@ from protocol.messages import Failed, Progress
 log = logging.getLogger(__name__)
 
 SEARCH_CHANNEL = "search"
-EXPORT_CHANNEL = "export"
+EXPORT_CHANNEL = "export"  # + a number: exports run side by side, a new one never cancels another
 GENERATE_CHANNEL = "generate"
 SEARCH_DEBOUNCE_MS = 350
 RESULTS_K = 12
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.last_reply: dict[str, Any] = {}
         self.last_params: dict[str, Any] = {}
         self.auto_search = True
+        self._export_ids = itertools.count(1)
 
         # ---- left: picture, query, steering ----
         self.picture = self._make_picture_input()
@@ -303,7 +305,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.exports_panel)
         name = Path(options.path).name
         return self.bridge.request(
-            EXPORT_CHANNEL, "export", options.params(),
+            f"{EXPORT_CHANNEL}-{next(self._export_ids)}", "export", options.params(),
             on_progress=lambda e: self.exports_panel.show_progress(f"Exporting {name}", e),
             on_result=self._on_exported,
             on_failed=lambda e: self.exports_panel.job_ended(f"Export of {name} failed: {e.message}"))

@@ -236,3 +236,11 @@ def test_audition_callback_applies_volume_loops_and_finishes() -> None:
     player.loop, player.volume = False, 1.0
     player._callback(out, 8, None, None)  # frames 7..10, then silence: finished
     assert out[:, 0].tolist() == [7.0, 8.0, 9.0, 10.0, 0.0, 0.0, 0.0, 0.0] and player._finished.is_set()
+
+
+def test_adding_a_folder_while_indexing_keeps_the_first_folder_in_the_run() -> None:
+    from desktop.library_panel import paths_for_run
+
+    assert paths_for_run([], ["/music/a"], running=False) == ["/music/a"]
+    assert paths_for_run(["/music/a"], ["/music/b"], running=False) == ["/music/b"]
+    assert paths_for_run(["/music/a"], ["/music/b", "/music/a"], running=True) == ["/music/a", "/music/b"]
