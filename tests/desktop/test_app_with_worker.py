@@ -16,6 +16,7 @@ from tests.desktop.conftest import App, drop_files, make_music, wait_for
 
 MAX_STALL_MS = 100.0
 CALL_TIMEOUT_S = 90.0
+GENERATE_SECONDS = 4.0
 
 
 def _run_search(app: App, action) -> dict:
@@ -147,6 +148,25 @@ def test_chosen_result_on_the_timeline_with_beats_then_fitted_by_the_handle(app:
     assert reply["fit"]["target_s"] == 4.0 and abs(reply["duration_s"] - 4.0) <= reply["fit"]["tolerance_s"] + 1e-6
     assert timeline.cue.path.endswith(".wav") and Path(timeline.cue.path).is_file()
     assert Path(timeline.cue.path).parent.parent == app.out / "fits" and timeline.cue.beats_s == reply["beats_s"]
+
+
+def test_generate_from_the_panel_steered_by_the_query(app: App) -> None:
+    window, panel = app.window, app.window.generate_panel
+    panel.seconds.setValue(GENERATE_SECONDS)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(5)
+    finished: list[dict] = []
+    window.generate_finished.connect(finished.append)
+    panel.go.click()
+    assert not panel.go.isEnabled() and panel.cancel.isEnabled()
+    wait_for(lambda: finished, CALL_TIMEOUT_S, "the generated cue")
+    reply = finished[0]
+    assert reply["seed"] == 5 and reply["backend"] == "symbolic" and reply["steered_by_seeds"]
+    assert all(Path(f).is_file() for f in reply["files"]) and any(f.endswith(".mid") for f in reply["files"])
+    assert Path(reply["files"][0]).parent == app.out / "generated"
+    assert panel.go.isEnabled() and "seed 5" in panel.state.text()
+    top = window.exports_panel.tree.topLevelItem(0)
+    assert top.childCount() == len(reply["files"]) and "seed 5" in top.text(0)
 
 
 def test_cancel_a_long_index_from_the_ui(app: App, tmp_path: Path) -> None:
