@@ -11,7 +11,7 @@ Held-out retrieval (Recall@10/100 of each test query's own item, FMD, MISCS, tri
 is measured on the test queries, with CFG ω = 3 and the default sampler, 16 seeds per query.
 
     python bench/mixup.py [--train-steps 1500] [--width 256] [--depth 4] [--queries 256] [--threads 1]
-                           [--variants NAME,...]
+                           [--variants "NAME;..."]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", help="comma-separated subset of the variant names (default: all)")
+    parser.add_argument("--variants", help="subset of the variant names, separated by ; (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     full = one_to_many_task(**TASK)
@@ -63,7 +63,7 @@ def main() -> None:
         "simple mixup (any pair)": np.zeros(len(vectors), int),
     }
     if args.variants:
-        variants = {name: variants[name] for name in args.variants.split(",")}
+        variants = {name: variants[name] for name in args.variants.split(";")}
     print(f"task: library {task.library.shape}, {len(vectors)} training pairs, {len(queries)} test queries; "
           f"prior {args.depth}×{args.width}, {args.train_steps} steps, batch {BATCH}, seed {args.seed}, ω={OMEGA:g}")
     print(f"{'variant':<26}" + "".join(f"{c:>13}" for c in COLUMNS) + f"{'train s':>9}")
