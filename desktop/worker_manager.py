@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.bridge import WorkerBridge
 from desktop.status import status_text
-from desktop.worker_process import LocalWorker
+from desktop.worker_process import LocalWorker, running_worker_info
 from protocol.messages import Failed
 
 STATUS_POLL_MS = 5000
@@ -79,10 +79,27 @@ class WorkerManager(QObject):
         self.notice.emit(notice)
 
     def _on_gave_up(self, notice: str) -> None:
+        if self._attach_to_running_worker():
+            return
         self._poll.stop()
         self.bridge.disconnect_link(notice)
         self._set_state("lost", "worker not running")
         self.notice.emit(notice)
+
+    def _attach_to_running_worker(self) -> bool:
+        """Our worker could not start because another one already serves the library (one writer per library):
+        attach to that one instead, and say so."""
+        if self.local is None or not self.local.library:
+            return False
+        info = running_worker_info(self.local.library)
+        if info is None:
+            return False
+        library, self.local = self.local.library, None  # not our child: no restarts, the protocol's liveness
+        self.attach_endpoint = info["endpoint"]
+        self.notice.emit(f"another worker (pid {info['pid']}) already serves {library}: the app is attached to it "
+                         f"at {info['endpoint']}; it keeps running when the app closes")
+        self._on_ready(info["endpoint"])
+        return True
 
     def _on_status(self, status: dict[str, Any]) -> None:
         self.status = status

@@ -8,6 +8,7 @@ Everything here runs on the GUI thread through QProcess signals: nothing waits.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import sys
 import time
@@ -22,6 +23,7 @@ RESTART_DELAY_MS = 500
 MAX_RESTARTS = 5  # within RESTART_WINDOW_S; then we stop trying and say so
 RESTART_WINDOW_S = 60.0
 STOP_TIMEOUT_MS = 3000
+ENDPOINT_FILE = "worker.json"  # what worker.server writes into the library it serves (we import no worker code)
 ERROR_MARKS = (" ERROR ", " CRITICAL ")  # levels in the worker's log format
 MAX_NOTICE_CHARS = 300
 
@@ -143,3 +145,19 @@ class LocalWorker(QObject):
             if any(mark in line for mark in ERROR_MARKS) or line.startswith("cuesteer-worker:"):
                 return line.strip()[-MAX_NOTICE_CHARS:]
         return ""
+
+
+def running_worker_info(library: str | os.PathLike[str]) -> dict | None:
+    """The endpoint file of a live worker already serving `library` ({"endpoint", "pid", …}), else None."""
+    try:
+        info = json.loads((Path(library) / ENDPOINT_FILE).read_text())
+        pid, endpoint = int(info["pid"]), str(info["endpoint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: does it exist?
+    except ProcessLookupError:
+        return None  # left behind by a worker that was killed
+    except PermissionError:
+        pass  # alive, another user's
+    return {**info, "pid": pid, "endpoint": endpoint}

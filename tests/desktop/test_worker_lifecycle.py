@@ -87,3 +87,22 @@ def test_connect_over_curve_needs_the_keys(qtbot, tmp_path: Path) -> None:
         finally:
             keyed.close()
             bare.close()
+
+
+def test_a_library_already_served_by_a_worker_is_attached_to(qtbot, tmp_path: Path) -> None:
+    from tests.protocol.live_worker import running_worker
+
+    with running_worker(tmp_path / "library") as other:
+        bridge = WorkerBridge()
+        manager = WorkerManager(bridge, library=tmp_path / "library", extra_args=["--service", TOY_SERVICE])
+        notices: list[str] = []
+        manager.notice.connect(notices.append)
+        try:
+            manager.start()  # our worker finds the library locked and exits; the app attaches to the other one
+            wait_for(lambda: notices, START_TIMEOUT_S, "the notice")
+            assert f"pid {other.process.pid}" in notices[0] and other.endpoint in notices[0]
+            assert manager.local is None and bridge.endpoint == other.endpoint
+            assert _echo(bridge, "shared")["pid"] == other.process.pid
+        finally:
+            manager.stop()
+        assert other.process.poll() is None  # not ours to stop
