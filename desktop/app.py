@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
     bridge = WorkerBridge(curve=curve)
     manager = WorkerManager(bridge, library=args.library, connect=args.connect, encoder=args.encoder)
-    window = MainWindow(bridge, manager, Path(args.output) if args.output else default_output())
+    from desktop.app_settings import open_settings
+
+    window = MainWindow(bridge, manager, Path(args.output) if args.output else default_output(),
+                        settings=open_settings())
     window.show()
     manager.start()
     code = app.exec()

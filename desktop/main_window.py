@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy.ma  # noqa: F401 — np.median (timeline beats) imports it lazily: ~0.1–0.3 s at first paint otherwise
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 from desktop.activity import ActivityLog
+from desktop.app_settings import restore_window, save_window
 from desktop.audition import Player
 from desktop.bridge import WorkerBridge
 from desktop.cue_timeline import CueTimeline
@@ -67,7 +68,7 @@ class MainWindow(QMainWindow):
     generate_finished = Signal(object)
 
     def __init__(self, bridge: WorkerBridge, manager: WorkerManager, output_dir: str | Path,
-                 player: Player | None = None):
+                 player: Player | None = None, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("cuesteer")
         self.resize(*WINDOW_SIZE)
@@ -142,7 +143,7 @@ class MainWindow(QMainWindow):
         self.activity.count_changed.connect(
             lambda n: self.tabs.setTabText(self.tabs.indexOf(self.activity), f"Activity ({n})" if n else "Activity"))
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(middle)
         splitter.addWidget(self.tabs)
@@ -190,6 +191,9 @@ class MainWindow(QMainWindow):
                                                                 else ""))
         manager.state_changed.connect(self.status_indicator.set_state)
         manager.notice.connect(self.show_notice)
+        self.settings = settings  # None: remember nothing (tests, screenshots)
+        if settings is not None:
+            restore_window(self, settings)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.query.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.search)
 
@@ -362,6 +366,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{method} failed: {message}", 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.settings is not None:
+            save_window(self, self.settings)
         self.player.stop()
         self.manager.stop()
         super().closeEvent(event)

@@ -244,3 +244,29 @@ def test_adding_a_folder_while_indexing_keeps_the_first_folder_in_the_run() -> N
     assert paths_for_run([], ["/music/a"], running=False) == ["/music/a"]
     assert paths_for_run(["/music/a"], ["/music/b"], running=False) == ["/music/b"]
     assert paths_for_run(["/music/a"], ["/music/b", "/music/a"], running=True) == ["/music/a", "/music/b"]
+
+
+def test_the_window_remembers_folders_guidance_seeds_and_volume(qtbot, tmp_path: Path) -> None:
+    from desktop.app_settings import open_settings
+    from desktop.bridge import WorkerBridge
+    from desktop.main_window import MainWindow
+    from desktop.worker_manager import WorkerManager
+
+    def window() -> MainWindow:
+        bridge = WorkerBridge()
+        w = MainWindow(bridge, WorkerManager(bridge, connect="tcp://127.0.0.1:9"), tmp_path / "out",
+                       settings=open_settings(str(tmp_path / "app.ini")))
+        qtbot.addWidget(w)
+        return w
+
+    first = window()
+    first.library_panel.folders.append("/music/a")
+    first.steering.guidance.setValue(2.5)
+    first.steering.seeds.setValue(7)
+    first.results.volume.setValue(30)
+    first.close()
+    second = window()
+    assert second.library_panel.folders == ["/music/a"] and second.library_panel.folder_list.count() == 1
+    assert second.steering.guidance.value() == 2.5 and second.steering.seeds.value() == 7
+    assert second.player.volume == 0.3 and second.results.volume.value() == 30
+    second.close()

@@ -1,0 +1,69 @@
+"""What the app remembers between sessions (QSettings): window geometry and splitters, the library folders
+added, guidance and seed count, audition volume and output device. Tests pass their own file (or none)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QSettings
+
+if TYPE_CHECKING:
+    from desktop.main_window import MainWindow
+
+KEYS = ("geometry", "splitter", "folders", "guidance", "seeds", "volume", "device")
+
+
+def open_settings(path: str | None = None) -> QSettings:
+    """The user's settings (platform default location), or an INI file at `path`."""
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings("cuesteer", "cuesteer-app")
+
+
+def save_window(window: MainWindow, settings: QSettings) -> None:
+    settings.setValue("geometry", window.saveGeometry())
+    settings.setValue("splitter", window.splitter.saveState())
+    settings.setValue("folders", list(window.library_panel.folders))
+    settings.setValue("guidance", float(window.steering.guidance.value()))
+    settings.setValue("seeds", int(window.steering.seeds.value()))
+    settings.setValue("volume", float(window.player.volume))
+    settings.setValue("device", "" if window.player.device is None else str(window.player.device))
+    settings.sync()
+
+
+def restore_window(window: MainWindow, settings: QSettings) -> None:
+    geometry = settings.value("geometry")
+    if isinstance(geometry, QByteArray | bytes):
+        window.restoreGeometry(geometry)
+    splitter = settings.value("splitter")
+    if isinstance(splitter, QByteArray | bytes):
+        window.splitter.restoreState(splitter)
+    for folder in _strings(settings.value("folders")):
+        if folder not in window.library_panel.folders:
+            window.library_panel.folders.append(folder)
+            window.library_panel.folder_list.addItem(folder)
+    window.steering.guidance.setValue(_float(settings.value("guidance"), window.steering.guidance.value()))
+    window.steering.seeds.setValue(int(_float(settings.value("seeds"), window.steering.seeds.value())))
+    volume = _float(settings.value("volume"), window.player.volume)
+    window.player.set_volume(volume)
+    window.results.volume.setValue(round(window.player.volume * 100))
+    device = settings.value("device")
+    if device not in (None, "") and str(device).lstrip("-").isdigit():
+        index = window.results.device.findData(int(device))
+        if index >= 0:  # the device is still there
+            window.results.device.setCurrentIndex(index)
+
+
+def _strings(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def _float(value: object, default: float) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float(default)
