@@ -57,6 +57,7 @@ SEARCH_CHANNEL = "search"
 EXPORT_CHANNEL = "export"  # + a number: exports run side by side, a new one never cancels another
 GENERATE_CHANNEL = "generate"
 SEARCH_DEBOUNCE_MS = 350
+TRAINING_STAGES = ("prior", "train prior")  # a search's stages while it trains the library's prior (minutes)
 RESULTS_K = 12
 MAX_SEED = 2**31 - 1
 WINDOW_SIZE = (1280, 800)
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.last_params: dict[str, Any] = {}
         self.auto_search = True
         self._export_ids = itertools.count(1)
+        self._training = False  # the current search is training the library's prior
+        self._queued_search: dict[str, Any] | None = None
 
         # ---- left: picture, query, steering ----
         self.picture = self._make_picture_input()
@@ -266,6 +269,10 @@ class MainWindow(QMainWindow):
         if not any(key in params for key in ("text", "images", "steer", "like")):
             self.results.summary.setText("Nothing to search for: drop a picture, type a query or add a phrase.")
             return None
+        if self._training:  # never throw away the (one-off) training of the library's prior: queue behind it
+            self._queued_search = params
+            self.results.summary.setText("Training this library's prior first (once); your latest query runs next…")
+            return None
         self.last_params = params
         self.results.summary.setText("Searching…")
         return self.bridge.request(SEARCH_CHANNEL, "search", params, on_result=self._on_results,
@@ -289,13 +296,26 @@ class MainWindow(QMainWindow):
         self.last_reply = reply
         self.results.set_reply(reply)
         self.results_arrived.emit(reply)
+        self._run_queued_search()
 
     def _on_search_progress(self, event: Progress) -> None:
-        self.results.summary.setText(f"Searching… {event.message or event.stage}")
+        if event.stage in TRAINING_STAGES:
+            self._training = True
+            self.results.summary.setText(f"Training this library's prior (once): {event.message}")
+        else:
+            self._training = False
+            self.results.summary.setText(f"Searching… {event.message or event.stage}")
 
     def _on_search_failed(self, event: Failed) -> None:
         if event.reason != "cancelled":
             self.results.summary.setText(f"Search failed: {event.message}")
+        self._run_queued_search()
+
+    def _run_queued_search(self) -> None:
+        self._training = False
+        queued, self._queued_search = self._queued_search, None
+        if queued is not None:
+            self.search(queued)
 
     # ---- export & generate ------------------------------------------------------------------------------------
 

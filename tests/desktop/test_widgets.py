@@ -270,3 +270,28 @@ def test_the_window_remembers_folders_guidance_seeds_and_volume(qtbot, tmp_path:
     assert second.steering.guidance.value() == 2.5 and second.steering.seeds.value() == 7
     assert second.player.volume == 0.3 and second.results.volume.value() == 30
     second.close()
+
+
+def test_a_search_training_the_prior_is_not_cancelled_by_new_edits(qtbot, tmp_path: Path) -> None:
+    """Training the library's prior is a one-off of minutes: edits meanwhile queue one search behind it instead
+    of cancelling it (which would start the training over). Worker events are fed as the bridge delivers them."""
+    from desktop.bridge import WorkerBridge
+    from desktop.main_window import MainWindow
+    from desktop.worker_manager import WorkerManager
+
+    bridge = WorkerBridge()
+    window = MainWindow(bridge, WorkerManager(bridge, connect="tcp://127.0.0.1:9"), tmp_path / "out")
+    qtbot.addWidget(window)
+    window.auto_search = False
+    window.search({"text": "first", "seed": 1})
+    assert window.last_params["text"] == "first"
+    window._on_search_progress(Progress("train prior", 0.1, "step 10/1000, loss 0.9"))
+    assert "Training" in window.results.summary.text()
+    assert window.search({"text": "second", "seed": 1}) is None  # queued, not sent
+    assert window.search({"text": "third", "seed": 1}) is None  # the latest edit wins
+    assert window.last_params["text"] == "first"
+    window._on_results({"results": [], "seed": 1})  # the training search finishes
+    assert window.last_params["text"] == "third" and window._queued_search is None
+    window._on_search_progress(Progress("seeds", 0.5, "sampling 16 seed embeddings"))
+    window.search({"text": "fourth", "seed": 1})
+    assert window.last_params["text"] == "fourth"  # not training: a new search replaces the old at once
