@@ -88,9 +88,28 @@ def main(argv: list[str] | None = None) -> int:
                         settings=open_settings())
     window.show()
     manager.start()
+    stop_on_signals(app)
     code = app.exec()
-    manager.stop()
+    manager.stop()  # after Ctrl-C or SIGTERM too: the worker never outlives the app it belongs to
     return code
+
+
+SIGNAL_POLL_MS = 200
+
+
+def stop_on_signals(app) -> None:
+    """Quit the event loop cleanly on SIGINT/SIGTERM. Python runs signal handlers only between bytecodes, so a
+    timer lets the interpreter in while Qt's loop waits."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.setInterval(SIGNAL_POLL_MS)
+    timer.timeout.connect(lambda: None)
+    timer.start()
 
 
 if __name__ == "__main__":

@@ -106,3 +106,37 @@ def test_a_library_already_served_by_a_worker_is_attached_to(qtbot, tmp_path: Pa
         finally:
             manager.stop()
         assert other.process.poll() is None  # not ours to stop
+
+
+def test_stopping_the_app_with_sigterm_stops_its_worker(tmp_path: Path) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    app = subprocess.Popen([sys.executable, "-m", "desktop.app", "--library", str(tmp_path / "library"),
+                            "--output", str(tmp_path / "out"), "--encoder", "descriptor"], cwd=root, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    info_file = tmp_path / "library" / "worker.json"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S * 2
+        while not info_file.exists():
+            assert time.monotonic() < deadline and app.poll() is None, "the app's worker did not start"
+            time.sleep(0.1)
+        worker_pid = json.loads(info_file.read_text())["pid"]
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(START_TIMEOUT_S) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+    assert not info_file.exists()  # the worker shut down cleanly (it removes its endpoint file)
+    try:
+        os.kill(worker_pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive
