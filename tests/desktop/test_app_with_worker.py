@@ -47,7 +47,7 @@ def test_index_from_the_library_panel(app: App) -> None:
     assert reports[0]["indexed"] == len(app.tracks)
     assert panel.errors.count() == 1 and "broken.mp3" in panel.errors.item(0).text()
     assert panel.bar.value() == panel.bar.maximum()
-    wait_for(lambda: f"{len(app.tracks)} tracks" in app.window.status_indicator.text(), 20, "status refresh")
+    wait_for(lambda: f"{len(app.tracks)} tracks" in app.window.status_indicator.text(), CALL_TIMEOUT_S, "status")
     assert "clap" in app.window.status_indicator.text()  # the library is now stamped with its encoder
 
 
@@ -55,7 +55,7 @@ def test_image_and_signed_steering_give_results_and_a_weight_change_changes_them
     window = app.window
     app.probe.start_phase("search")
     drop_files(window.picture, [app.image])  # dropped from a file manager onto the picture zone
-    wait_for(lambda: window.images == [str(app.image)], 10, "the dropped image to become the query")
+    wait_for(lambda: window.images == [str(app.image)], CALL_TIMEOUT_S, "the dropped image to become the query")
     window.steering.add_spec("+ piano 0.8")
     window.steering.add_spec("− drums 0.6")
     assert window.steering.phrases() == [["piano", 0.8], ["drums", -0.6]]
@@ -86,7 +86,7 @@ def test_a_newer_search_drops_the_older_reply(app: App) -> None:
     assert first != second
     wait_for(lambda: calls, CALL_TIMEOUT_S, "the newer reply")
     assert calls == ["second"]
-    wait_for(lambda: app.bridge.dropped_stale > stale_before, 10, "the stale reply to arrive and be dropped")
+    wait_for(lambda: app.bridge.dropped_stale > stale_before, CALL_TIMEOUT_S, "the stale reply")
     assert calls == ["second"]
 
 

@@ -44,9 +44,9 @@ def test_attach_then_crash_restart_with_notice_and_failed_job(qtbot, tmp_path: P
         progress: list[object] = []
         bridge.request("count", "count", {"n": 2000, "step_s": 0.01}, on_failed=failures.append,
                        on_progress=progress.append)
-        wait_for(lambda: progress, 10, "the job to run")
+        wait_for(lambda: progress, START_TIMEOUT_S, "the job to run")
         manager.local.kill()
-        wait_for(lambda: failures, 10, "the lost job to be reported")
+        wait_for(lambda: failures, START_TIMEOUT_S, "the lost job to be reported")
         assert failures[0].reason == "worker_lost" and "restarting" in failures[0].message
         assert window.notice_bar.isVisibleTo(window) and "was killed" in window.notice.text()
         assert any("count failed (worker_lost)" in e for e in window.activity.entries())
