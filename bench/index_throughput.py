@@ -2,8 +2,10 @@
 
     python bench/index_throughput.py [--manifest ~/.cache/cuesteer-corpus/manifest.csv] [--hours H]
 
-Prints × real time, files/s and peak RSS per configuration (each run in a fresh process), and the time of
-re-indexing the unchanged library as a share of the first run. Corpus: `shared/corpus/fetch.sh music`.
+Prints × real time, files/s and peak RSS (summed over worker processes) per configuration (each run in a fresh
+process), the time of re-indexing the unchanged library as a share of the first run, and the machine's load
+average around every run: on shared cores the ratio to the peer measured in the same run is the figure that
+holds. Corpus: `shared/corpus/fetch.sh music` (omit --hours for all of it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import corpus_files, run_child  # noqa: E402
+from bench._common import corpus_files, run_child, uptime  # noqa: E402
 
 
 def child_ours(manifest: str, hours: float | None, encoder_name: str, workers: int) -> dict:
@@ -26,7 +28,7 @@ def child_ours(manifest: str, hours: float | None, encoder_name: str, workers: i
     from worker.library.indexer import index_folders
 
     encoder = _encoder(encoder_name)
-    files = corpus_files(Path(manifest), hours)
+    files = corpus_files(Path(manifest), hours, shuffle=True)
     with tempfile.TemporaryDirectory() as lib_dir:
         lib = Library(lib_dir)
         t0 = time.perf_counter()
@@ -47,17 +49,24 @@ def child_naive(manifest: str, hours: float | None, encoder_name: str) -> dict:
     from worker.settings import HOP_SECONDS, WINDOW_SECONDS
 
     encoder = _encoder(encoder_name)
-    files = corpus_files(Path(manifest), hours)
+    files = corpus_files(Path(manifest), hours, shuffle=True)
     librosa.load(files[0][0], sr=encoder.sample_rate, mono=True, duration=1.0)  # numba warm-up, not timed
     t0 = time.perf_counter()
     audio = 0.0
     for path, _ in files:
-        wave, _ = librosa.load(path, sr=encoder.sample_rate, mono=True)
+        try:
+            wave, _ = librosa.load(path, sr=encoder.sample_rate, mono=True)
+        except Exception:  # noqa: BLE001 - unreadable (e.g. tracker modules): skipped, as ours reports them
+            continue
         wins = [w.samples for w in windows([wave.astype(np.float32)], encoder.sample_rate, WINDOW_SECONDS,
                                            HOP_SECONDS)]
         encoder.embed_audio(wins)
         audio += len(wave) / encoder.sample_rate
     return {"files": len(files), "audio_s": audio, "seconds": time.perf_counter() - t0}
+
+
+def _load(run: dict) -> str:
+    return f"load {run['load_before']:.1f} → {run['load_after']:.1f}"
 
 
 def _encoder(name: str):
@@ -88,7 +97,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     me = str(Path(__file__).resolve())
-    print(f"cores: {os.cpu_count()}, manifest: {args.manifest}")
+    print(f"cores: {os.cpu_count()}, manifest: {args.manifest}, {uptime()}", flush=True)
     for name in args.encoders.split(","):
         hours = args.clap_hours if name == "tiny-clap" else args.hours
         h = "all" if hours is None else str(hours)
@@ -98,13 +107,13 @@ def main() -> None:
         rt_naive = naive["audio_s"] / naive["seconds"]
         print(f"\n[{name}] {ours['files']} files, {ours['audio_s'] / 3600:.2f} h of audio")
         print(f"  ours : {rt_ours:7.1f}× real time, {ours['files'] / ours['seconds']:6.2f} files/s, "
-              f"peak RSS {ours['peak_rss_mb']:.0f} MB, {ours['errors']} unreadable")
+              f"peak RSS {ours['peak_rss_mb']:.0f} MB, {ours['errors']} unreadable, {_load(ours)}")
         print(f"  naive: {rt_naive:7.1f}× real time, {naive['files'] / naive['seconds']:6.2f} files/s, "
-              f"peak RSS {naive['peak_rss_mb']:.0f} MB (librosa.load, one file at a time)")
+              f"peak RSS {naive['peak_rss_mb']:.0f} MB (librosa.load, one file at a time), {_load(naive)}")
         print(f"  ratio ours/naive: {rt_ours / rt_naive:.2f}×")
         print(f"  re-index unchanged: {ours['reindex_seconds']:.2f} s = "
               f"{100 * ours['reindex_seconds'] / ours['seconds']:.2f}% of the first run "
-              f"({ours['reindex_skipped']} skipped)")
+              f"({ours['reindex_skipped']} skipped)", flush=True)
 
 
 if __name__ == "__main__":
