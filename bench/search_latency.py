@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import percentiles  # noqa: E402
+from bench._common import percentiles, uptime  # noqa: E402
 from worker.library.vector_index import build_index, index_kind, search  # noqa: E402
 
 WINDOWS_PER_SEED = 64
@@ -46,9 +46,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--dim", type=int, default=130, help="130 = descriptor; 512 = CLAP")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=0, help="FAISS OpenMP threads (0: FAISS's default)")
     args = parser.parse_args()
+    if args.threads:
+        import faiss
+
+        faiss.omp_set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    print(f"dim {args.dim}, {args.queries} queries, top-{WINDOWS_PER_SEED} windows per query")
+    print(f"dim {args.dim}, {args.queries} queries, top-{WINDOWS_PER_SEED} windows per query, "
+          f"FAISS threads {args.threads or 'default'}, {uptime()}", flush=True)
     print(f"{'vectors':>9} {'index':>6} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>10}")
     for n in (int(s) for s in args.sizes.split(",")):
         data = clustered(n, args.dim, rng)
