@@ -22,7 +22,7 @@ LOG_TAIL_LINES = 40
 RESTART_DELAY_MS = 500
 MAX_RESTARTS = 5  # within RESTART_WINDOW_S; then we stop trying and say so
 RESTART_WINDOW_S = 60.0
-STOP_TIMEOUT_MS = 3000
+STOP_TIMEOUT_MS = 10_000  # a job without a checkpoint (model scan, import) may need seconds before it stops
 ENDPOINT_FILE = "worker.json"  # what worker.server writes into the library it serves (we import no worker code)
 ERROR_MARKS = (" ERROR ", " CRITICAL ")  # levels in the worker's log format
 MAX_NOTICE_CHARS = 300
@@ -50,7 +50,7 @@ class LocalWorker(QObject):
         self._process: QProcess | None = None
 
     def command(self) -> list[str]:
-        args = ["-m", "worker.server"]
+        args = ["-m", "worker.server", "--exit-with-parent", str(os.getpid())]  # never outlives a killed app
         if self.library:
             args += ["--library", self.library]
         if self.encoder:

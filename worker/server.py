@@ -62,6 +62,7 @@ ROUTER_HWM = 100_000
 RECV_BATCH = 256  # frames taken per wake-up before the outbox gets a turn
 BAD_FRAME_LOG_BURST = 20  # log lines per second about bad frames; the rest are counted
 EXIT_FAILED, EXIT_USAGE = 1, 2
+PARENT_CHECK_S = 0.5
 
 
 @dataclass
@@ -410,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="minimum seconds between progress events of one job (default %(default)s)",
     )
+    parser.add_argument("--exit-with-parent", type=int, metavar="PID",
+                        help="stop (cleanly, releasing the library) when process PID is gone — the app passes its own")
     parser.add_argument("--service", default=DEFAULT_SERVICE, metavar="MODULE:CLASS", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="INFO")
     return parser
@@ -462,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: server.stop())
+    if args.exit_with_parent:
+        watch_parent(args.exit_with_parent, server.stop)
     info_file = write_endpoint_file(library, server.endpoint, keys)
     print(f"cuesteer-worker listening on {server.endpoint} pid {os.getpid()} library {library}", flush=True)
     try:
@@ -472,6 +477,33 @@ def main(argv: list[str] | None = None) -> int:
             Path(server.endpoint.removeprefix("ipc://")).unlink(missing_ok=True)
         _close(service)
     return 0
+
+
+def watch_parent(pid: int, stop: Callable[[], None], interval_s: float = PARENT_CHECK_S) -> threading.Thread:
+    """Call `stop` once process `pid` has gone: an app killed with -9 never gets to stop its worker, and an
+    orphaned worker would keep the library's write lock."""
+    is_our_parent = os.getppid() == pid
+
+    def alive() -> bool:
+        if is_our_parent and os.getppid() != pid:  # we were re-parented: it died (and its pid may be reused)
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by someone else
+            return True
+        return True
+
+    def watch() -> None:
+        while alive():
+            time.sleep(interval_s)
+        log.warning("parent process %d is gone: stopping", pid)
+        stop()
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def write_endpoint_file(library: Path, endpoint: str, keys: ServerKeys | None) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -264,3 +266,18 @@ def test_binding_beyond_loopback_without_curve_refuses_to_start(tmp_path: Path) 
         assert refused.returncode == 2
         assert "refusing to listen" in refused.stderr and "--curve-secret-key" in refused.stderr
     assert not (tmp_path / "library" / "worker.json").exists()
+
+
+def test_a_worker_whose_app_was_killed_stops_and_releases_the_library(tmp_path: Path) -> None:
+    app = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # stands in for cuesteer-app
+    library = tmp_path / "lib"
+    worker = start_worker(library, "--exit-with-parent", str(app.pid), endpoint="")
+    try:
+        assert worker.process.poll() is None
+        app.kill()
+        app.wait()
+        assert worker.process.wait(timeout=CALL_TIMEOUT_S) == 0
+        assert "parent process" in worker.log() and not (library / "worker.json").exists()
+    finally:
+        app.kill()
+        worker.kill()
