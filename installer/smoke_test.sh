@@ -145,6 +145,17 @@ assert midi.type == 1 and midi.ticks_per_beat == 480 and len(tempos) >= 8, (midi
 PY
 say "exported a 12 s cue with a MIDI tempo map in $(elapsed "$t") s"
 
+# The real-model back-ends load in the bundle as far as their missing weights, and say how to fetch them.
+for backend in musicgen musicldm; do
+  if cli generate --text "calm piano" --seconds 2 --backend "$backend" --out "$tmp/gen-$backend" \
+       > /dev/null 2>"$tmp/gen-$backend.err"; then
+    fail "generate --backend $backend succeeded without weights?"
+  fi
+  grep -q "cuesteer models pull $backend" "$tmp/gen-$backend.err" \
+    || { cat "$tmp/gen-$backend.err" >&2; fail "generate --backend $backend did not name its pull command"; }
+done
+say "musicgen and musicldm back-ends import in the bundle and name their pull commands"
+
 # ---- 5. stop cleanly -----------------------------------------------------------------------------------------
 kill -TERM "$worker_pid"
 for _ in $(seq 50); do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.2; done
