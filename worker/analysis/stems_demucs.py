@@ -1,12 +1,15 @@
 """Demucs (`htdemucs`) stems when the package and its weights are installed; otherwise a clear error.
 
-Demucs is optional (it is large and its weights are downloaded once): the import is guarded and the error
-names the commands that install it. Not exercised by the test suite while `demucs` is absent.
+Demucs is optional (it is large and its weights are downloaded once, by `cuesteer models pull demucs`): the
+import is guarded, and pretrained weights are only read from torch's hub cache — never downloaded here — so a
+missing checkpoint fails at once with the commands that fix it. The separation path itself is tested with a
+tiny randomly initialised HTDemucs.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 
@@ -43,13 +46,9 @@ def separate_demucs(
     import soxr
     import torch
     from demucs.apply import apply_model
-    from demucs.pretrained import get_model
 
     if model is None:
-        try:
-            model = get_model(model_name)
-        except Exception as exc:  # offline without cached weights
-            raise DemucsUnavailable(f"{INSTALL_HINT} ({exc})") from exc
+        model = load_cached_model(model_name)
     samples = np.asarray(samples, np.float32)
     data = samples if samples.ndim == 2 else samples[:, None]
     wave = soxr.resample(data, sample_rate, model.samplerate) if sample_rate != model.samplerate else data
@@ -70,6 +69,37 @@ def separate_demucs(
     residual = samples - sum(out.values())
     out["other"] = out.get("other", 0) + residual
     return out
+
+
+def missing_checkpoints(model_name: str = DEFAULT_MODEL) -> list[Path]:
+    """Checkpoint files of a pretrained Demucs bag that are not in torch's hub cache (empty when ready)."""
+    import yaml
+    from demucs import pretrained
+
+    from worker.models.torch_hub import checkpoint_path
+
+    bag = pretrained.REMOTE_ROOT / f"{model_name}.yaml"
+    if not bag.exists():
+        raise DemucsUnavailable(f"unknown Demucs model {model_name!r} (no {bag.name} in the demucs package)")
+    urls = pretrained._parse_remote_files(pretrained.REMOTE_ROOT / "files.txt")
+    signatures = yaml.safe_load(bag.read_text())["models"]
+    files = [checkpoint_path(urls[sig].rsplit("/", 1)[-1]) for sig in signatures]
+    return [f for f in files if not f.exists()]
+
+
+def load_cached_model(model_name: str = DEFAULT_MODEL):
+    """The pretrained bag, read from torch's hub cache only (DemucsUnavailable when a checkpoint is missing)."""
+    require_demucs()
+    missing = missing_checkpoints(model_name)
+    if missing:
+        raise DemucsUnavailable(f"{INSTALL_HINT} (missing weights: {', '.join(map(str, missing))})")
+    from demucs import pretrained
+
+    remote = pretrained.RemoteRepo(pretrained._parse_remote_files(pretrained.REMOTE_ROOT / "files.txt"))
+    repo = pretrained.AnyModelRepo(remote, pretrained.BagOnlyRepo(pretrained.REMOTE_ROOT, remote))
+    model = repo.get_model(model_name)
+    model.eval()
+    return model
 
 
 def _match_channels(wave: np.ndarray, channels: int) -> np.ndarray:
