@@ -22,7 +22,7 @@ from worker.analysis.tempo import summary_tempo, tempo_map
 from worker.jobs import Job, JobFailed
 from worker.library.decode import DecodeError, decode_mono
 
-ANALYZER_VERSION = "dsp-2"  # bump when results change, so cached analyses are recomputed
+ANALYZER_VERSION = "dsp-3"  # bump when results change, so cached analyses are recomputed
 MADMOM_ANALYZER_VERSION = "madmom-1"
 TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
 
