@@ -14,6 +14,10 @@ Files whose MIDI tempo is 95.0001 BPM with no time signature are MUS conversions
 no musical tempo), so their "beats" are not the music's: they are left out and counted. The Freedoom2 files
 used to tune the tracker (every third one) are left out too, so these figures are held out.
 
+The Frets on Fire songs (`fretsonfire-songs-muldjord`, in `fetch.sh music`) follow: their notes.mid tempo map
+is the truth once shifted by each song's constant chart-to-audio offset, estimated (and printed) from where the
+guitar stem's onset strength peaks at the chart's note times (±2 s searched, 5 ms steps).
+
     pip install mir_eval librosa   # bench only; the product never imports them
     python bench/beats_eval.py --files 10 --scales 0.85,1,1.2 --max-seconds 90
 """
@@ -195,6 +199,100 @@ def build_systems(args) -> dict:
     return systems
 
 
+FOF_SONGS = Path("pkg/fretsonfire-songs-muldjord/usr/share/games/fretsonfire/data/songs")
+OFFSET_RANGE_S = 2.0  # chart-to-audio offsets searched: ± this
+OFFSET_STEP_S = 0.005
+
+
+def chart_grid(notes_mid: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(beats, downbeats, note-on times) in chart seconds from a Frets on Fire notes.mid tempo map."""
+    import mido
+
+    midi = mido.MidiFile(notes_mid)
+    ppq, tempo, numerator = midi.ticks_per_beat, 500000, 4
+    seconds, tick, notes = 0.0, 0, []
+    changes = [(0, 0.0, tempo, numerator)]  # (tick, seconds, tempo, beats per bar) where each segment starts
+    for message in mido.merge_tracks(midi.tracks):
+        seconds += mido.tick2second(message.time, ppq, tempo)
+        tick += message.time
+        if message.type == "set_tempo":
+            tempo = message.tempo
+            changes.append((tick, seconds, tempo, numerator))
+        elif message.type == "time_signature":
+            numerator = message.numerator
+            changes.append((tick, seconds, tempo, numerator))
+        elif message.type == "note_on" and message.velocity > 0:
+            notes.append(seconds)
+    beats, downbeats, beat_index = [], [], 0
+    for i, (start_tick, start_s, seg_tempo, per_bar) in enumerate(changes):
+        end_tick = changes[i + 1][0] if i + 1 < len(changes) else tick
+        first = -(-start_tick // ppq) * ppq
+        for beat_tick in range(first, end_tick + (1 if i + 1 == len(changes) else 0), ppq):
+            t = start_s + mido.tick2second(beat_tick - start_tick, ppq, seg_tempo)
+            if beats and abs(t - beats[-1]) < 1e-6:
+                continue
+            beats.append(t)
+            if beat_index % per_bar == 0:
+                downbeats.append(t)
+            beat_index += 1
+    return np.array(beats), np.array(downbeats), np.unique(np.round(notes, 6))
+
+
+def chart_offset(notes_s: np.ndarray, guitar: np.ndarray) -> tuple[float, float]:
+    """The constant delay (s) from chart time to audio time: where the guitar stem's onset strength, summed at
+    the chart's note times, peaks; with that peak's height over the median of all offsets tried."""
+    from worker.analysis.onset import onset_envelopes
+    from worker.analysis.spectral import magnitude_spectrogram
+
+    onsets = onset_envelopes(magnitude_spectrogram(guitar))
+    env, fps = onsets.flux, onsets.fps
+    offsets = np.arange(-OFFSET_RANGE_S, OFFSET_RANGE_S + 1e-9, OFFSET_STEP_S)
+    scores = np.array([np.interp((notes_s + o) * fps, np.arange(len(env)), env, left=0.0, right=0.0).mean()
+                       for o in offsets])
+    best = int(np.argmax(scores))
+    return float(offsets[best]), float(scores[best] / max(np.median(scores), 1e-9))
+
+
+def fof_songs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in (root / FOF_SONGS).glob("*/*/notes.mid") if (p.parent / "song.ogg").exists())
+
+
+def evaluate_fof(args, systems: dict) -> None:
+    """Frets on Fire songs: chart tempo map shifted by each song's estimated constant offset is the truth."""
+    songs = fof_songs(args.fof_root)
+    if not songs:
+        print(f"\nno Frets on Fire songs under {args.fof_root / FOF_SONGS} (fretsonfire-songs-muldjord)")
+        return
+    print(f"\nFrets on Fire songs (song.ogg + guitar.ogg, first {args.max_seconds:g} s; truth = notes.mid tempo map "
+          "+ offset estimated from the guitar stem's onsets at the chart's notes)")
+    rows: dict[str, list] = {name: [] for name in systems}
+    seconds = {name: 0.0 for name in systems}
+    minutes = 0.0
+    for song in songs:
+        backing = decode_mono(song / "song.ogg", RATE, max_seconds=args.max_seconds)
+        guitar_path = song / "guitar.ogg"
+        guitar = decode_mono(guitar_path, RATE, max_seconds=args.max_seconds) if guitar_path.exists() else backing
+        length = min(len(backing), len(guitar))
+        wave = (backing[:length] + guitar[:length]) if guitar is not backing else backing
+        beats, downbeats, notes = chart_grid(song / "notes.mid")
+        offset, peak = chart_offset(notes, guitar[:length])
+        duration = length / RATE
+        ref = beats[(beats + offset >= 0) & (beats + offset < duration)] + offset
+        ref_down = downbeats[(downbeats + offset >= 0) & (downbeats + offset < duration)] + offset
+        ref_tempo = 60.0 / float(np.median(np.diff(ref)))
+        minutes += duration / 60.0
+        line = [f"{song.name[:24]:24s} offset {offset * 1000:+7.1f} ms (peak {peak:4.1f}x) true {ref_tempo:6.1f}"]
+        for name, system in systems.items():
+            result, spent = system(wave, song / "song.ogg", args.max_seconds)
+            seconds[name] += spent
+            row = score(result, ref, ref_down, ref_tempo)
+            rows[name].append(row)
+            line.append(f"| {name[:7]} F {row[0]:.3f} D {row[1]:.3f} {result['tempo_bpm']:6.1f}")
+        print(" ".join(line), flush=True)
+    print(f"\n{len(songs)} Frets on Fire songs, {minutes:.1f} min of audio")
+    print_table(rows, seconds, minutes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=corpus_dir() / "midi")
@@ -207,12 +305,23 @@ def main() -> None:
     parser.add_argument("--no-madmom", action="store_true")
     parser.add_argument("--no-cache", action="store_true", help="re-run peers instead of reading stored results")
     parser.add_argument("--tuning", action="store_true", help="score the tuning files instead of the held-out ones")
+    parser.add_argument("--fof-root", type=Path, default=corpus_dir(),
+                        help="corpus folder holding pkg/fretsonfire-songs-muldjord (fetch.sh music)")
+    parser.add_argument("--no-fof", action="store_true", help="leave out the Frets on Fire songs")
+    parser.add_argument("--no-renders", action="store_true", help="only the Frets on Fire songs")
     args = parser.parse_args()
 
+    systems = build_systems(args)
+    if not args.no_renders:
+        evaluate_renders(args, systems)
+    if not args.no_fof:
+        evaluate_fof(args, systems)
+
+
+def evaluate_renders(args, systems: dict) -> None:
     files = select_midi(args.corpus, args.files, tuning=args.tuning)
     if not files:
         sys.exit(f"no MIDI under {args.corpus}: run `bash /work/shared/corpus/fetch.sh midi` first")
-    systems = build_systems(args)
     rows: dict[str, list[tuple[float, float, bool, bool]]] = {name: [] for name in systems}
     seconds = {name: 0.0 for name in systems}
     audio_minutes, skipped = 0.0, 0
