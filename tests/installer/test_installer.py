@@ -100,7 +100,8 @@ def test_ci_runs_the_smoke_test_only_when_asked(tmp_path: Path, setup_exit: int,
                                                 smoke_ran: bool) -> None:
     assert TEST_COMMAND in (ROOT / ".ci" / "run").read_text().splitlines()
     tree = _ci_tree(tmp_path, setup_exit)
-    env = {k: v for k, v in os.environ.items() if k != "CUESTEER_SMOKE"} | {"CUESTEER_SMOKE": smoke, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "CUESTEER_SMOKE"}
+    env |= {"CUESTEER_SMOKE": smoke, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # a bare pytest: no Qt plugin
     out = subprocess.run(["bash", ".ci/run"], cwd=tree, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == code, out.stdout + out.stderr
     assert ("smoke-ran" in out.stdout) == smoke_ran
