@@ -308,14 +308,14 @@ class Service:
         """Tempo, beats, downbeats, key, loudness of one file (cached in the catalogue for library tracks)."""
         import json
 
-        from worker.analysis.api import analyze_file
+        from worker.analysis.api import analyze_file, current_analyzer
 
         row = self.library.track_by_path(str(Path(path).expanduser().absolute()))
         if row is not None:
             with self.library.transaction() as tx:
                 cached = tx.execute("SELECT json FROM analysis WHERE track_id = ?", (row["id"],)).fetchone()
-            if cached:
-                return json.loads(cached[0])
+            if cached and (result := json.loads(cached[0])).get("analyzer") == current_analyzer():
+                return result  # an older analyzer's (or the other beat backend's) result is recomputed
         try:
             result = analyze_file(path, job=job)
         except DecodeError as exc:

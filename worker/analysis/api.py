@@ -27,6 +27,11 @@ MADMOM_ANALYZER_VERSION = "madmom-1"
 TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
 
 
+def current_analyzer(beats_backend: str | None = None) -> str:
+    """The version an analysis made now would carry: a cached one with another version is stale."""
+    return MADMOM_ANALYZER_VERSION if chosen_backend(beats_backend) == MADMOM else ANALYZER_VERSION
+
+
 def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_backend: str | None = None) -> dict:
     """Beats, downbeats, tempo map, meter and key of a mono float wave at `sample_rate` (no loudness).
 
@@ -53,7 +58,7 @@ def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_ba
         "key": key.name if key else None,
         "key_confidence": round(key.confidence, 3) if key else None,
         "duration_s": round(len(wave) / ANALYSIS_RATE, TIME_DECIMALS),
-        "analyzer": MADMOM_ANALYZER_VERSION if backend == MADMOM else ANALYZER_VERSION,
+        "analyzer": current_analyzer(backend),
         "beats_backend": backend,
         "frame_hop_s": HOP / ANALYSIS_RATE,
     }
