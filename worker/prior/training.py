@@ -123,7 +123,7 @@ def _fit(model: nn.Module, batch_loss: Callable[[torch.Tensor, torch.Generator],
 
 
 def _as_tensor(values: np.ndarray | torch.Tensor) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(values, dtype=np.float32))
+    return torch.from_numpy(np.array(values, dtype=np.float32))  # a writable copy (catalogue arrays are read-only)
 
 
 def train_prior(vectors: np.ndarray, conditions: np.ndarray | None = None, *, steps: int = 4000,

@@ -30,7 +30,10 @@ REGRESSION = "regression"
 LIBRARY_SPACE = "library"  # condition encoder = the library's own encoder
 TRAIN_STEPS = 1000
 REGRESSION_STEPS = 600  # on demand (first `--mode regression` search): pseudo-pairs only
-DEFAULT_OMEGA = 3.0  # CFG strength of a picture query (bench/prior_vs_regression.py sweep; paper best ≈ 9)
+# CFG strength of a picture query. bench/prior_vs_regression.py sweep (R@10 / FMD / MISCS): ω=0 0.229/0.249/0.31,
+# ω=1 0.193/0.164/0.56, ω=3 0.198/0.116/0.71, ω=9 0.198/0.093/0.83: guidance buys fidelity with diversity and a
+# little recall; 1 is the middle (the paper's best retrieval was near 9 with a far larger net). --guidance scales it.
+DEFAULT_OMEGA = 1.0
 VIDEO_BATCH = 16  # frame/window pairs embedded per encoder call
 MIN_PAIRS = 8
 
