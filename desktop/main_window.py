@@ -356,6 +356,9 @@ class MainWindow(QMainWindow):
     def _on_generated(self, reply: dict[str, Any]) -> None:
         self.generate_panel.set_running(False, f"Made {Path(reply['files'][0]).name} (seed {reply.get('seed')}); "
                                                f"licence: {reply.get('licence')}")
+        warning = (reply.get("novelty") or {}).get("warning")
+        if warning:  # the novelty guard: never ship an accidental copy of a library track
+            self.show_notice(f"Generated cue {warning}")
         self.exports_panel.add_generated(reply)
         self.generate_finished.emit(reply)
 

@@ -196,8 +196,10 @@ class ResultDelegate(QStyledItemDelegate):
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{result.get('score', 0):.3f}")
         painter.setFont(option.font)
         painter.setPen(dim)
+        imsm = result.get("imsm")  # image–music match (text-bridged), for picture queries
         painter.drawText(QRect(right.left(), right.top() + line, right.width(), line),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "score")
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         "score" if imsm is None else f"score · picture {imsm:+.2f}")
         painter.drawText(QRect(right.left(), right.top() + 2 * line, right.width(), line),
                          Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          fm.elidedText(seeds_text(result.get("seeds", [])), Qt.TextElideMode.ElideRight, right_w))

@@ -295,3 +295,19 @@ def test_a_search_training_the_prior_is_not_cancelled_by_new_edits(qtbot, tmp_pa
     window._on_search_progress(Progress("seeds", 0.5, "sampling 16 seed embeddings"))
     window.search({"text": "fourth", "seed": 1})
     assert window.last_params["text"] == "fourth"  # not training: a new search replaces the old at once
+
+
+def test_a_generated_cue_too_close_to_a_library_track_raises_a_notice(qtbot, tmp_path: Path) -> None:
+    from desktop.bridge import WorkerBridge
+    from desktop.main_window import MainWindow
+    from desktop.worker_manager import WorkerManager
+
+    bridge = WorkerBridge()
+    window = MainWindow(bridge, WorkerManager(bridge, connect="tcp://127.0.0.1:9"), tmp_path / "out")
+    qtbot.addWidget(window)
+    cue = tmp_path / "out" / "cue-mix.wav"
+    reply = {"files": [str(cue)], "seed": 3, "licence": "free", "novelty": {"warning": None, "similarity": 0.4}}
+    window._on_generated(reply)
+    assert window.notice_bar.isHidden()
+    window._on_generated({**reply, "novelty": {"warning": "too close to song.wav at 12.0 s, 0.97"}})
+    assert not window.notice_bar.isHidden() and "too close to song.wav" in window.notice.text()
