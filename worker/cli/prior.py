@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 
-from worker.cli.commands import add_library_options, print_json, run_job
+from worker.cli.commands import UsageError, add_library_options, print_json, run_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prior", help="the Diff4Steer prior of a library")
     psub = p.add_subparsers(dest="prior_command", required=True, metavar="ACTION")
     train = psub.add_parser("train", help="train the prior on the library's own vectors")
-    train.add_argument("--from", dest="source", default="library", choices=("library",),
-                       help="training data (library: the unconditional prior on the library's vectors)")
+    train.add_argument("--from", dest="source", nargs="+", default=["library"], metavar=("library|pairs", "DIR"),
+                       help="training data: library (the unconditional prior on the library's vectors) or "
+                            "pairs DIR (the conditional prior from the videos in DIR; same as --conditional "
+                            "--videos DIR)")
     train.add_argument("--conditional", action="store_true",
                        help="train the conditional prior and the regression baseline on pseudo-pairs (descriptor "
                             "phrases matched to each track) and, with --videos, on frame/soundtrack pairs")
@@ -28,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace, runner) -> int:
+    match args.source:
+        case ["library"]:
+            pass
+        case ["pairs", folder]:
+            args.conditional, args.videos = True, folder
+        case _:
+            raise UsageError("--from takes `library` or `pairs DIR`")
     params = {"steps": args.steps, "seed": args.seed}
     if args.conditional or args.videos:
         params.update(conditional=True, videos=os.path.abspath(args.videos) if args.videos else None,

@@ -134,6 +134,9 @@ def test_cli_trains_the_conditional_prior_from_a_folder_of_videos(service, train
     args = ["prior", "train", "--conditional", "--videos", str(tmp_path), "--steps", "20",
             "--library", str(service.library_dir), "--json"]
     assert main(args) == 1 and "embeds pictures" in capsys.readouterr().err  # CLAP has no image tower
+    design_spelling = ["prior", "train", "--from", "pairs", str(tmp_path), *args[5:]]  # DESIGN §12
+    assert main(design_spelling) == 1 and "embeds pictures" in capsys.readouterr().err
+    assert main(["prior", "train", "--from", "pairs"]) == 2 and "pairs DIR" in capsys.readouterr().err
     code = main([*args, "--condition-encoder", "clip"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
