@@ -41,16 +41,21 @@ def run_child(args: list[str]) -> dict:
     """Run `python bench/<script> ...` in a fresh process; return its JSON line plus memory and machine load.
 
     `peak_rss_mb` is the largest sampled sum of resident memory over the child and all its descendants (worker
-    processes included); `load_before`/`load_after` are the 1-minute load averages around the run."""
+    processes included), `cpu_s` the CPU time (user + system) they used: unlike wall time it hardly depends on
+    what else runs on the machine. `load_before`/`load_after` are the 1-minute load averages around the run."""
     load_before = os.getloadavg()[0]
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     peak = [0]
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(RSS_SAMPLE_S):
-            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            rss, ticks = tree_usage(proc.pid)
+            peak[0] = max(peak[0], rss)
+            for pid, seconds in ticks.items():
+                cpu[pid] = max(cpu.get(pid, 0.0), seconds)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -61,6 +66,7 @@ def run_child(args: list[str]) -> dict:
         raise RuntimeError(f"child failed: {' '.join(args)}\n{err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_rss_mb"] = round(peak[0] / 1024, 1)
+    result["cpu_s"] = round(sum(cpu.values()), 2)  # sampled: misses at most RSS_SAMPLE_S per process
     result["load_before"], result["load_after"] = round(load_before, 2), round(os.getloadavg()[0], 2)
     return result
 
@@ -68,10 +74,12 @@ def run_child(args: list[str]) -> dict:
 RSS_SAMPLE_S = 0.2
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory (kB) of `pid` and every process descending from it, from /proc."""
+def tree_usage(pid: int) -> tuple[int, dict[int, float]]:
+    """(resident kB summed, {pid: CPU seconds so far}) over `pid` and every process descending from it."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -80,7 +88,9 @@ def tree_rss_kb(pid: int) -> int:
             status = Path(f"/proc/{entry}/status").read_text()
         except OSError:
             continue
-        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[int(entry)] = int(line.split()[1])
@@ -88,7 +98,7 @@ def tree_rss_kb(pid: int) -> int:
     while frontier:
         frontier = {p for p, parent in parents.items() if parent in frontier} - tree
         tree |= frontier
-    return sum(rss.get(p, 0) for p in tree)
+    return sum(rss.get(p, 0) for p in tree), {p: cpu[p] for p in tree if p in cpu}
 
 
 def uptime() -> str:
