@@ -6,7 +6,6 @@ cores a thread pool makes tiny matrix products many times slower.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,11 +41,8 @@ class GaussianData:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (tests/conftest.py says why)."""
 
 
 @pytest.fixture(scope="session")

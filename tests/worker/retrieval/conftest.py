@@ -21,11 +21,8 @@ TRACKS = 6
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def one_thread(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (tests/conftest.py says why)."""
 
 
 @pytest.fixture(scope="session")
