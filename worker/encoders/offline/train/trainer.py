@@ -235,7 +235,7 @@ def _train_offline_model(out: Path, seed: int, minutes: float | None, steps: int
             "train_clips": len(train_data["tokens"]), "eval_clips": len(eval_data["tokens"]),
             "train_sources": len(set(train_data["sources"])), "eval_sources": len(set(eval_data["sources"])),
             "render_seconds": build_s, "params": parameter_count(model), "threads": threads,
-            "torch": torch.__version__, **stats}
+            "torch": str(torch.__version__), **stats}
     return write_outputs(model, meta, report, out)
 
 
