@@ -1,4 +1,4 @@
-"""`OfflineEncoder`: the embedded default. Audio through our CNN, text through frozen MiniLM + our projection,
+"""`OfflineEncoder`: the embedded default. Audio through our audio tower, text through frozen MiniLM + our projection,
 images through the transparent colour/texture bridge (CLIP is the real image encoder)."""
 
 from __future__ import annotations
