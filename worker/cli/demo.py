@@ -16,6 +16,9 @@ from worker.jobs import JobFailed
 
 CORPUS_SET = "music-small"
 CORPUS_PACKAGES = ("singularity-music", "hyperrogue-music", "blobwars-data")  # what fetch.sh calls music-small
+PICTURE_STEER = ("+calm ambient:0.8", "-drums:0.6")
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+MIN_PICTURE_BYTES = 60_000  # skip icons and sprites
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +69,18 @@ def demo_queries(folders: list[Path], status: dict) -> list[tuple[str, dict]]:
         queries.append(("text: calm solo piano", {"text": "calm solo piano", "k": 10}))
         queries.append(("text: fast energetic music with drums", {"text": "fast energetic music with drums",
                                                                    "k": 10}))
+        picture = demo_picture(folders)
+        if picture is not None:  # the product's own query: a picture, steered
+            queries.append((f"picture {picture.name}, steered {' '.join(PICTURE_STEER)}",
+                            {"images": [str(picture)], "steer": list(PICTURE_STEER), "k": 10}))
     return queries
+
+
+def demo_picture(folders: list[Path]) -> Path | None:
+    """A full-screen still from the corpus packages (blobwars ships cut-scene art), or None."""
+    stills = sorted(p for folder in folders for p in folder.rglob("*")
+                    if p.suffix.lower() in PICTURE_SUFFIXES and p.stat().st_size > MIN_PICTURE_BYTES)
+    return stills[0] if stills else None
 
 
 def ensure_corpus() -> list[Path]:
