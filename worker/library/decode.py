@@ -60,7 +60,14 @@ def stream_mono(path: str | Path, sample_rate: int, block_seconds: float = BLOCK
     except DecodeError:
         raise
     except Exception as exc:
-        raise DecodeError(f"not a readable audio file (soundfile: {first_error}; ffmpeg: {_short(exc)})") from exc
+        if first_error:
+            raise DecodeError(f"not a readable audio file (soundfile: {first_error}; ffmpeg: {_short(exc)})") from exc
+        try:  # ffmpeg was only preferred for speed: some Vorbis headers it rejects, libsndfile reads
+            blocks = _soundfile_blocks(path, sample_rate, block_seconds, prefer_ffmpeg=False)
+            first = next(blocks, None)
+        except Exception as again:
+            raise DecodeError(f"not a readable audio file (ffmpeg: {_short(exc)}; "
+                              f"soundfile: {_short(again)})") from again
     yield from _checked(first, blocks, sample_rate)
 
 
@@ -95,7 +102,8 @@ class _PreferFfmpeg(Exception):
     """libsndfile can read the file, but ffmpeg reads it much faster."""
 
 
-def _soundfile_blocks(path: Path, sample_rate: int, block_seconds: float) -> Iterator[np.ndarray]:
+def _soundfile_blocks(path: Path, sample_rate: int, block_seconds: float,
+                      prefer_ffmpeg: bool = True) -> Iterator[np.ndarray]:
     import soundfile as sf
 
     raw = open(path, "rb")  # noqa: SIM115 - closed by the generator; libsndfile cannot open non-UTF-8 str names
@@ -104,7 +112,7 @@ def _soundfile_blocks(path: Path, sample_rate: int, block_seconds: float) -> Ite
     except Exception:
         raw.close()
         raise
-    if handle.subtype in FFMPEG_FIRST_SUBTYPES:
+    if prefer_ffmpeg and handle.subtype in FFMPEG_FIRST_SUBTYPES:
         handle.close()
         raw.close()
         raise _PreferFfmpeg(handle.subtype)

@@ -123,3 +123,18 @@ def test_opus_in_ogg_is_read_by_ffmpeg_and_matches_the_source(tmp_path: Path) ->
     a, b = decode_mono(path, SR), decode_mono(ogg, SR)
     assert len(a) == len(b) and np.allclose(a, b)
     assert abs(np.argmax(np.abs(np.fft.rfft(a[SR // 2 : SR // 2 + SR]))) - 440) <= 2
+
+
+def test_vorbis_that_ffmpeg_rejects_is_read_by_libsndfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Debian Vorbis files exist whose headers ffmpeg refuses; ffmpeg is only preferred for speed there."""
+    import av
+
+    path = write(tmp_path / "song.ogg", tone(3.0, 44100, 440.0), 44100)
+    assert sf.info(str(path)).subtype == "VORBIS"
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+
+    monkeypatch.setattr(av, "open", refuse)
+    wave = decode_mono(path, 16000)
+    assert abs(len(wave) / 16000 - 3.0) < 0.05 and np.abs(wave).max() > 0.1
