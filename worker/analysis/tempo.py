@@ -24,13 +24,15 @@ COMB_REACH = 4  # autocorrelation is computed up to this many slowest periods
 
 
 def autocorrelation(envelope: np.ndarray, max_lag: int) -> np.ndarray:
-    """Unbiased autocorrelation for lags 0..max_lag by FFT (normalised so lag 0 is 1)."""
+    """Unbiased autocorrelation for lags 0..max_lag by FFT (normalised so lag 0 is 1); lags the envelope is too
+    short to have are 0 (a clip of a few seconds still gets a full-length answer)."""
     x = np.asarray(envelope, np.float64) - float(np.mean(envelope))
     n = len(x)
-    size = 1 << int(np.ceil(np.log2(2 * n)))
+    size = 1 << int(np.ceil(np.log2(2 * max(n, 1))))
     spectrum = np.fft.rfft(x, size)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum), size)[: max_lag + 1]
-    acf /= np.maximum(n - np.arange(max_lag + 1), 1)
+    acf = np.zeros(max_lag + 1)
+    lags = min(max_lag + 1, n)
+    acf[:lags] = np.fft.irfft(spectrum * np.conj(spectrum), size)[:lags] / (n - np.arange(lags))
     return acf / acf[0] if acf[0] > 0 else acf
 
 

@@ -42,3 +42,18 @@ def test_cancel_stops_the_job(tmp_path):
 
     with pytest.raises(Cancelled):
         analyze_file(path, job=job)
+
+
+def test_a_clip_of_two_seconds_still_gets_an_analysis() -> None:
+    """Generated previews and short cues are shorter than the tempo search's longest lag."""
+    import numpy as np
+
+    from worker.analysis.api import analyze_wave
+
+    rng = np.random.default_rng(0)
+    clip = np.zeros(int(2.3 * SR), np.float32)
+    for t in np.arange(0.0, 2.3, 0.5):  # 120 BPM clicks
+        start = int(t * SR)
+        clip[start:start + 200] += rng.normal(0, 0.5, len(clip[start:start + 200])).astype(np.float32)
+    result = analyze_wave(clip, SR)
+    assert result["duration_s"] == pytest.approx(2.3, abs=0.01) and len(result["beats_s"]) >= 2
