@@ -3,12 +3,10 @@ crossfades, reproducibility, progress and cancel, and the message when weights a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from tests.worker.generate.tiny_models import MUSICGEN_RATE, tiny_musicgen
 from worker.generate.api import LICENCES, generate_cue, make_generator
@@ -16,14 +14,7 @@ from worker.generate.base import GenerateError, GenerateRequest
 from worker.generate.musicgen import MusicGenGenerator, continue_in_windows, window_plan
 from worker.jobs import Cancelled, Job
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models on two busy cores: one torch thread is ~10× faster than two fighting ones."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py says why
 
 
 @pytest.fixture(scope="module")

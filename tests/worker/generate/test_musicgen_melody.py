@@ -3,11 +3,8 @@ notes, the cue carries that arrangement's tempo map, windows join with crossfade
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-import torch
 
 from tests.worker.generate.tiny_models import MELODY_HOP, MUSICGEN_RATE, tiny_musicgen_melody
 from worker.generate.base import GenerateRequest, as_phrases
@@ -17,13 +14,7 @@ from worker.generate.symbolic.arrange import arrange
 from worker.generate.symbolic.generator import candidate_plans
 from worker.generate.symbolic.plan import fit_length
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py says why
 
 
 def test_guided_cue_follows_the_arrangement() -> None:
