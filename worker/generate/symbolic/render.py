@@ -20,8 +20,10 @@ import numpy as np
 import soundfile as sf
 
 from worker.generate.base import GenerateError
+from worker.models.soundfont import find_soundfont
 
-SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")  # Debian's fluid-soundfont-gm (MIT licence)
+# Debian's fluid-soundfont-gm (MIT licence) where it is; $CUESTEER_SOUNDFONT, a bundled or a user soundfont otherwise
+SOUNDFONT = find_soundfont() or Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SAMPLE_RATE = 48_000
 CHANNELS = 2
 GAIN = 0.5  # FluidSynth's master gain; the cue is normalised afterwards with one factor for all stems
