@@ -20,7 +20,8 @@ from worker.library.vector_index import load_index
 
 KILL_POINTS = 20
 TRACKS = 48  # three committed batches of 16
-MAX_DELAY_S = 0.4  # a batch of 16 short files takes ~0.4 s on an idle machine
+MAX_DELAY_S = 0.4  # a batch of 16 short files took ~0.4 s before indexing got faster
+MIN_DELAY_S = 0.01  # the delay adapts between these, so kills land mid-index on fast and slow machines
 CALL_TIMEOUT_S = 60.0
 
 
@@ -68,15 +69,19 @@ def test_kill_9_at_random_points_while_indexing_loses_no_committed_batch(tmp_pat
     total = len(add_music(music, 0, TRACKS))
     rng = random.Random(20261123)
     points = []
+    max_delay = MAX_DELAY_S
     for _ in range(KILL_POINTS):
-        point = index_then_kill(library, music, rng.randint(0, 1), rng.uniform(0.0, MAX_DELAY_S))
+        point = index_then_kill(library, music, rng.randint(0, 1), rng.uniform(0.0, max_delay))
         points.append(point)
         assert point.committed_after >= point.committed_before + point.reported, point  # nothing committed lost
         assert point.committed_after <= total
         health = library_health(library)
         assert health["bare_tracks"] == 0 and health["orphan_segments"] == 0  # batches are all or nothing
-        if point.finished:  # give the next worker something to do
+        if point.finished:  # give the next worker something to do, and kill sooner: this machine is quick
             total += len(add_music(music, total, rng.randint(8, 40)))
+            max_delay = max(max_delay / 2, MIN_DELAY_S)
+        else:
+            max_delay = min(max_delay * 1.25, MAX_DELAY_S)
     assert sum(p.committed_after > p.committed_before and not p.finished for p in points) >= 3  # mid-index
     assert any(p.reported == 0 and not p.finished for p in points)  # and before the first commit, too
 
