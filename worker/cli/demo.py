@@ -35,8 +35,8 @@ def run(args: argparse.Namespace, runner) -> int:
         runner.library = str(settings.cache_dir() / "demo-library")
     print(f"demo: indexing {', '.join(str(f) for f in folders)}", flush=True)
     report = run_job(runner, "index", {"paths": [str(f) for f in folders]})
-    print(f"demo: {report['indexed']} new, {report['skipped']} unchanged, {len(report['errors'])} unreadable; "
-          f"encoder {report['encoder']}", flush=True)
+    print(f"demo: {report['indexed']} new, {report['skipped']} unchanged, {len(report['errors'])} not indexed "
+          f"(sound effects under 0.5 s, unreadable files); encoder {report['encoder']}", flush=True)
     status = run_job(runner, "status", {})
     queries = demo_queries(folders, status)
     answers = []
