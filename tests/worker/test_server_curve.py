@@ -75,6 +75,9 @@ def test_other_clients_are_refused(worker: Worker, keys: Keys, who: str) -> None
     assert caught.value.reason in ("unauthorized", "worker_lost")
     if who == "unknown key":  # the worker's authenticator says no in so many words
         assert caught.value.reason == "unauthorized" and "CURVE" in str(caught.value)
+        deadline = time.monotonic() + REFUSAL_WITHIN_S  # the worker logs it from its own loop: give it a moment
+        while "refused a client handshake" not in worker.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert "refused a client handshake" in worker.log()
     assert "let me in" not in worker.log()
 
