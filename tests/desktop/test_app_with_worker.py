@@ -147,8 +147,8 @@ def test_chosen_result_on_the_timeline_with_beats_then_fitted_by_the_handle(app:
     reply = finished[-1]
     fit = reply["fit"]  # bar-based: a cue whose bars cannot make 4 s says how far it is, it never pretends
     assert fit["target_s"] == 4.0 and abs(reply["duration_s"] - fit["duration_s"]) < 1e-3
-    assert abs(abs(reply["duration_s"] - 4.0) - fit["error_s"]) < 1e-3
-    assert fit["within_tolerance"] == (fit["error_s"] <= fit["tolerance_s"] + 1e-6)
+    assert abs(abs(reply["duration_s"] - 4.0) - abs(fit["error_s"])) < 1e-3
+    assert fit["within_tolerance"] == (abs(fit["error_s"]) <= fit["tolerance_s"] + 1e-6)
     assert timeline.cue.path.endswith(".wav") and Path(timeline.cue.path).is_file()
     assert Path(timeline.cue.path).parent.parent == app.out / "fits" and timeline.cue.beats_s == reply["beats_s"]
 
