@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from worker.encoders import hf
-from worker.encoders.base import Encoder, EncoderError, unit
+from worker.encoders.base import EncoderError, unit
 from worker.library.windows import windows
 
 DEFAULT_MODEL = "laion/larger_clap_music"
@@ -28,40 +28,20 @@ def clap_available(model_name: str = DEFAULT_MODEL) -> bool:
     return hf.available(model_name)
 
 
-class ClapEncoder(Encoder):
+class ClapEncoder(hf.PretrainedEncoder):
     id = "clap"
     has_text = True
+    label = LABEL
+    default_model = DEFAULT_MODEL
+    pull_command = PULL_COMMAND
+    model_class = "ClapModel"
+    processor_class = "ClapProcessor"
+    default_batch = DEFAULT_BATCH
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, device: str | None = None,
-                 batch_size: int = DEFAULT_BATCH, revision: str = hf.DEFAULT_REVISION) -> None:
-        from transformers import ClapModel, ClapProcessor
-
-        pull = PULL_COMMAND if model_name == DEFAULT_MODEL else f"cuesteer models pull {model_name}"
-        weights = hf.require(LABEL, model_name, pull, revision)
-        model = hf.load_pretrained(ClapModel, weights, LABEL, pull)
-        processor = hf.load_pretrained(ClapProcessor, weights, LABEL, pull)
-        self._bind(model, processor, weights.version, device, batch_size)
-
-    @classmethod
-    def from_objects(cls, model: Any, processor: Any, *, version: str | None = None, device: str | None = None,
-                     batch_size: int = DEFAULT_BATCH) -> ClapEncoder:
-        """An encoder around a ready `ClapModel` + `ClapProcessor` (tests build tiny ones from configs)."""
-        encoder = cls.__new__(cls)
-        encoder._bind(model, processor, version or hf.object_version(model), device, batch_size)
-        return encoder
-
-    def _bind(self, model: Any, processor: Any, version: str, device: str | None, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.device = hf.pick_device(device)
-        self.model = model.to(self.device).eval()
+    def _bind_processor(self, processor: Any) -> None:
         self.extractor = processor.feature_extractor
-        self.tokenizer = processor.tokenizer
-        self.version = version
-        self.dim = int(model.config.projection_dim)
         self.sample_rate = int(self.extractor.sampling_rate)
         self.window_samples = int(self.extractor.nb_max_samples)
-        self.batch_size = batch_size
 
     def embed_audio(self, waves: Sequence[np.ndarray]) -> np.ndarray:
         """(n, dim) unit vectors; a wave longer than one window gets the mean of its windows' vectors."""

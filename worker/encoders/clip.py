@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from worker.encoders import hf
-from worker.encoders.base import Encoder, EncoderError, MissingTower, unit
+from worker.encoders.base import EncoderError, MissingTower, unit
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 LARGE_MODEL = "openai/clip-vit-large-patch14"
@@ -27,39 +27,19 @@ def clip_available(model_name: str = DEFAULT_MODEL) -> bool:
     return hf.available(model_name)
 
 
-class ClipEncoder(Encoder):
+class ClipEncoder(hf.PretrainedEncoder):
     id = "clip"
     has_text = True
     has_image = True
+    label = LABEL
+    default_model = DEFAULT_MODEL
+    pull_command = PULL_COMMAND
+    model_class = "CLIPModel"
+    processor_class = "CLIPProcessor"
+    default_batch = DEFAULT_BATCH
 
-    def __init__(self, model_name: str = DEFAULT_MODEL, device: str | None = None,
-                 batch_size: int = DEFAULT_BATCH, revision: str = hf.DEFAULT_REVISION) -> None:
-        from transformers import CLIPModel, CLIPProcessor
-
-        pull = PULL_COMMAND if model_name == DEFAULT_MODEL else f"cuesteer models pull {model_name}"
-        weights = hf.require(LABEL, model_name, pull, revision)
-        model = hf.load_pretrained(CLIPModel, weights, LABEL, pull)
-        processor = hf.load_pretrained(CLIPProcessor, weights, LABEL, pull)
-        self._bind(model, processor, weights.version, device, batch_size)
-
-    @classmethod
-    def from_objects(cls, model: Any, processor: Any, *, version: str | None = None, device: str | None = None,
-                     batch_size: int = DEFAULT_BATCH) -> ClipEncoder:
-        """An encoder around a ready `CLIPModel` + `CLIPProcessor` (tests build tiny ones from configs)."""
-        encoder = cls.__new__(cls)
-        encoder._bind(model, processor, version or hf.object_version(model), device, batch_size)
-        return encoder
-
-    def _bind(self, model: Any, processor: Any, version: str, device: str | None, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.device = hf.pick_device(device)
-        self.model = model.to(self.device).eval()
+    def _bind_processor(self, processor: Any) -> None:
         self.image_processor = processor.image_processor
-        self.tokenizer = processor.tokenizer
-        self.version = version
-        self.dim = int(model.config.projection_dim)
-        self.batch_size = batch_size
 
     def embed_audio(self, waves: Sequence[np.ndarray]) -> np.ndarray:
         raise MissingTower("the `clip` encoder embeds pictures and text, not audio: index music with `clap` "

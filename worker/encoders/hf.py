@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from worker.encoders.base import EncoderError, unit
+from worker.encoders.base import Encoder, EncoderError, unit
 
 CONFIG_FILE = "config.json"
 # Any one of these next to config.json means the weights themselves are present.
@@ -199,3 +199,50 @@ def object_version(model: Any) -> str:
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class PretrainedEncoder(Encoder):
+    """A `transformers` model + processor loaded offline from the user's cache (or given ready-made): what
+    `clap` and `clip` share. Subclasses name their classes and defaults and take what they need from the
+    processor in `_bind_processor`."""
+
+    label: str
+    default_model: str
+    pull_command: str
+    model_class: str  # names in `transformers`, imported only when real weights load
+    processor_class: str
+    default_batch: int
+
+    def __init__(self, model_name: str | None = None, device: str | None = None, batch_size: int | None = None,
+                 revision: str = DEFAULT_REVISION) -> None:
+        import transformers
+
+        model_name = model_name or self.default_model
+        pull = self.pull_command if model_name == self.default_model else f"cuesteer models pull {model_name}"
+        weights = require(self.label, model_name, pull, revision)
+        model = load_pretrained(getattr(transformers, self.model_class), weights, self.label, pull)
+        processor = load_pretrained(getattr(transformers, self.processor_class), weights, self.label, pull)
+        self._bind(model, processor, weights.version, device, batch_size)
+
+    @classmethod
+    def from_objects(cls, model: Any, processor: Any, *, version: str | None = None, device: str | None = None,
+                     batch_size: int | None = None) -> Any:
+        """An encoder around a ready model + processor (tests build tiny ones from configs)."""
+        encoder = cls.__new__(cls)
+        encoder._bind(model, processor, version or object_version(model), device, batch_size)
+        return encoder
+
+    def _bind(self, model: Any, processor: Any, version: str, device: str | None, batch_size: int | None) -> None:
+        batch_size = self.default_batch if batch_size is None else batch_size
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.tokenizer = processor.tokenizer
+        self.version = version
+        self.dim = int(model.config.projection_dim)
+        self.batch_size = batch_size
+        self._bind_processor(processor)
+
+    def _bind_processor(self, processor: Any) -> None:
+        """Keep what this model's inputs need from its processor."""
