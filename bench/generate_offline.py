@@ -148,7 +148,7 @@ def steering(encoder: Encoder, prompts: int, rng: np.random.Generator) -> None:
         request = GenerateRequest(seconds=20.0, seed=int(rng.integers(1 << 31)), seeds=unit(vector[None]),
                                   phrases=as_phrases([context] if context else []))
         composition = generator.compose(request)
-        scores = composition.scores
+        scores = composition.seed_similarity  # cosine to the seeds alone: the choice also weighs the phrase
         assert scores is not None
         pick = scores[composition.chosen]
         other = scores[int(rng.integers(len(scores)))]

@@ -41,6 +41,7 @@ class Composition:
     candidates: int
     chosen: int
     scores: np.ndarray | None  # per candidate, None when nothing steered the choice
+    seed_similarity: np.ndarray | None = None  # per candidate: the seed term of `scores` alone (benchmarks)
 
 
 @dataclass
@@ -76,16 +77,19 @@ class SymbolicGenerator(Generator):
         plans = candidate_plans(request, self.candidates)
         phrase_vectors = self.phrase_vectors(request.phrases)
         scores: np.ndarray | None = None
+        similarity: np.ndarray | None = None
         chosen = 0
         if self.encoder is not None and (request.seeds is not None or phrase_vectors):
             job.checkpoint()
             embeddings = self.embed_previews(plans, job)
             scores = steer.candidate_scores(embeddings, request.seeds, phrase_vectors)
             chosen = steer.best(scores)
+            if request.seeds is not None:
+                similarity = steer.candidate_scores(embeddings, request.seeds)
         job.checkpoint()
         plan, bars = fit_length(plans[chosen], seconds=request.seconds, bars=request.bars)
         return Composition(arrangement=arrange(plan, bars, loop=request.loop), candidates=len(plans),
-                           chosen=chosen, scores=scores)
+                           chosen=chosen, scores=scores, seed_similarity=similarity)
 
     def phrase_vectors(self, phrases: Sequence[Phrase]) -> list[tuple[np.ndarray, float]]:
         """(vector, signed weight) for every phrase that has or can get an embedding in the encoder's space."""
