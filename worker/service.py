@@ -48,6 +48,8 @@ class Service:
         "analyze": INTERACTIVE,
         "export": HEAVY,
         "generate": HEAVY,
+        "models": INTERACTIVE,
+        "pull_model": HEAVY,
     }
 
     def __init__(self, library_dir: str | os.PathLike[str] | None = None, encoder: str | None = None, *,
@@ -395,6 +397,23 @@ class Service:
         matrix = np.concatenate(rows).astype(np.float32)
         return {"encoder": enc.id, "version": enc.version, "dim": int(matrix.shape[1]),
                 "vectors": matrix.tolist()}
+
+    def models(self, *, job: Job) -> dict:
+        """The real models: state, size, licence, where they live (directory listings only, nothing downloads)."""
+        from worker.models.report import models_report
+
+        return models_report()
+
+    def pull_model(self, *, job: Job, name: str, revision: str = "main") -> dict:
+        """Download one model with byte progress; cancel stops between chunks and a later pull resumes."""
+        from worker.models.manifest import UnknownModel
+        from worker.models.pull import PullError
+        from worker.models.report import pull_model
+
+        try:
+            return pull_model(name, job, revision)
+        except (UnknownModel, PullError) as exc:
+            raise JobFailed(str(exc)) from exc
 
     def _query_vector(self, encoder: Encoder, *, text: str | None, like: str | None, like_at: float | None,
                       images: list[str] | None = None) -> tuple[np.ndarray | None, set[int]]:

@@ -170,4 +170,4 @@ class _ByteProgress:
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:.0f}"
+    return f"{n / 1e6:.1f}"

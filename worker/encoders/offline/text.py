@@ -46,7 +46,8 @@ class SentenceEncoder:
 
     def __init__(self, path: Path | None = None) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # Offline per call (`local_files_only`), never HF_HUB_OFFLINE for the whole process: that made every
+        # later `pull_model` in the same worker refuse (and huggingface_hub freezes the flag at its import).
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
