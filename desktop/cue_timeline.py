@@ -1,9 +1,13 @@
 """The glue between the results, the audition player and the picture side's timeline: the chosen result goes on
 the timeline from its in-point, the worker's analysis adds its beats, the playhead follows the player, a click
-plays from there, and the fit handle asks the worker for a fitted edit that then replaces the clip."""
+plays from there, and the fit handle asks the worker for a fitted edit that then replaces the clip.
+
+A per-scene video search adds its cues: one band each on the timeline; the selected cue's results are the ones
+listed (`scene_selected`), and its chosen result goes on the timeline from that cue's start."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.audition import Player
 from desktop.bridge import WorkerBridge
 from desktop.export_dialog import ExportOptions, export_folder
+from desktop.picture.scene_cues import SceneCue, cues_from_reply
 from desktop.results import display_title
 from protocol.messages import Failed, Progress
 
@@ -20,9 +25,11 @@ FIT_CHANNEL = "fit"
 
 
 class CueTimeline(QObject):
-    """Drives a `desktop.picture.TimelineView`; `fitted(reply)` when a fit export finished."""
+    """Drives a `desktop.picture.TimelineView`; `fitted(reply)` when a fit export finished; `scene_selected(cue)`
+    when a per-scene cue becomes the current one (its band clicked, or new cues arrived)."""
 
     fitted = Signal(object)
+    scene_selected = Signal(object)  # SceneCue
     fit_progress = Signal(str, object)  # what, Progress
     fit_failed = Signal(str)
 
@@ -32,15 +39,60 @@ class CueTimeline(QObject):
         self.view, self.bridge, self.player, self.output_dir = view, bridge, player, Path(output_dir)
         self.seed: int | None = None  # the search seed, carried into fitted exports' metadata
         self.description = ""
+        self.scene_cues: list[SceneCue] = []
+        self.scene_index = -1
+        view.bandSelected.connect(self.select_scene)
         view.seekRequested.connect(self.seek)
         view.fitRequested.connect(self.fit)
         player.position_changed.connect(view.set_audio_position)
 
+    # ---- per-scene cues ---------------------------------------------------------------------------------------
+
+    @property
+    def current_scene(self) -> SceneCue | None:
+        return self.scene_cues[self.scene_index] if 0 <= self.scene_index < len(self.scene_cues) else None
+
+    def set_scene_cues(self, reply: dict[str, Any]) -> None:
+        """A per-scene search's reply: its cues become bands; the cue selected before (by number) stays selected."""
+        self.scene_cues = cues_from_reply(reply)
+        index = min(max(self.scene_index, 0), len(self.scene_cues) - 1)
+        self.scene_index = -1
+        self.view.set_bands(self.scene_cues, index)
+        if self.scene_cues:
+            self.select_scene(index)
+
+    def clear_scene_cues(self) -> None:
+        self.scene_cues, self.scene_index = [], -1
+        self.view.set_bands([])
+
+    def select_scene(self, index: int) -> None:
+        """Make cue `index` the current one: its band highlighted, the playhead at its start, its results listed."""
+        if not 0 <= index < len(self.scene_cues) or index == self.scene_index:
+            return
+        self.scene_index = index
+        cue = self.scene_cues[index]
+        self.view.select_band(index)
+        self.view.setPosition(cue.start_s)
+        self.scene_selected.emit(cue)
+
+    def replace_scene_reply(self, reply: dict[str, Any]) -> SceneCue | None:
+        """New results for the current cue alone (e.g. "more like this" inside it); the other cues keep theirs."""
+        cue = self.current_scene
+        if cue is None:
+            return None
+        self.scene_cues[self.scene_index] = cue = dataclasses.replace(cue, reply=dict(reply))
+        self.view.set_bands(self.scene_cues, self.scene_index)
+        return cue
+
+    # ---- the chosen result ------------------------------------------------------------------------------------
+
     def show(self, result: dict[str, Any]) -> None:
-        """Put the chosen result on the timeline from its in-point, then its beats once the worker analysed it."""
+        """Put the chosen result on the timeline from its in-point (at the current scene cue's start, else at the
+        picture's start), then its beats once the worker analysed it."""
         in_point = float(result.get("in_point_s", 0.0))
         duration = result.get("duration_s")
-        self.view.set_cue(result["path"], start_s=0.0, in_point_s=in_point,
+        start = self.current_scene.start_s if self.current_scene is not None else 0.0
+        self.view.set_cue(result["path"], start_s=start, in_point_s=in_point,
                           length_s=max(0.0, float(duration) - in_point) if duration else None,
                           title=display_title(result))
         path = result["path"]

@@ -45,6 +45,7 @@ from desktop.exports_panel import ExportsPanel
 from desktop.generate_panel import GeneratePanel
 from desktop.image_drop import ImageDropZone
 from desktop.library_panel import LibraryPanel
+from desktop.picture.scene_cues import SceneCue, timecode_at
 from desktop.results import ResultsPanel
 from desktop.status import StatusIndicator
 from desktop.steering import SteeringPanel
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.output_dir = Path(output_dir)
         self.player = player or Player(self)
         self.images: list[str] = []
+        self.video_query: dict[str, Any] | None = None  # a video searched per scene (the picture zone's choice)
         self.search_seed = random.randrange(MAX_SEED)
         self.last_reply: dict[str, Any] = {}
         self.last_params: dict[str, Any] = {}
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
         self._export_ids = itertools.count(1)
         self._training = False  # the current search is training the library's prior
         self._queued_search: dict[str, Any] | None = None
+        self._search_fraction = 0.0  # the running search's progress (a video's cue count, not a cue's own stages)
 
         # ---- left: picture, query, steering ----
         self.picture = self._make_picture_input()
@@ -113,6 +116,7 @@ class MainWindow(QMainWindow):
         self.results.more_like_this.connect(self.more_like_this)
         self.results.export_requested.connect(self.open_export_dialog)
         self.results.selection_changed.connect(self.show_cue)
+        self.results.cancel_requested.connect(self.cancel_search)
         self.timeline = self._make_timeline()
         middle = QSplitter(Qt.Orientation.Vertical)
         results_box = QWidget()
@@ -208,6 +212,8 @@ class MainWindow(QMainWindow):
         picture = picture_module()
         zone: QWidget = picture.PictureDropZone() if picture is not None else ImageDropZone()
         zone.images_changed.connect(self.set_images)  # type: ignore[attr-defined]
+        if hasattr(zone, "video_query_changed"):
+            zone.video_query_changed.connect(self.set_video_query)
         return zone
 
     def _make_timeline(self) -> QWidget:
@@ -225,6 +231,7 @@ class MainWindow(QMainWindow):
         picture.link(self.picture, view)
         self.timeline_view = view
         self.cue_timeline = CueTimeline(view, self.bridge, self.player, self.output_dir, self)
+        self.cue_timeline.scene_selected.connect(self._show_scene)
         return view
 
     def show_cue(self, result: dict[str, Any]) -> None:
@@ -244,6 +251,14 @@ class MainWindow(QMainWindow):
                 self.picture.clear()  # type: ignore[attr-defined]  # the picture zone keeps a picture on []
             else:
                 self.picture.set_images(self.images)  # type: ignore[attr-defined]
+        if self.video_query is None:  # a video searched per scene does not send its picked frames
+            self._schedule_search()
+
+    def set_video_query(self, query: dict[str, Any] | None) -> None:
+        """The picture zone's per-scene choice for its video: {video, video_range?, split} or None (frames)."""
+        if query == self.video_query:
+            return
+        self.video_query = query
         self._schedule_search()
 
     def search_params(self) -> dict[str, Any]:
@@ -252,7 +267,9 @@ class MainWindow(QMainWindow):
         text = self.query.text().strip()
         if text:
             params["text"] = text
-        if self.images:
+        if self.video_query is not None:
+            params.update(self.video_query)  # each cue is searched with the same text, phrases and seed
+        elif self.images:
             params["images"] = list(self.images)
         steer = self.steering.phrases()
         if steer:
@@ -261,12 +278,12 @@ class MainWindow(QMainWindow):
 
     def has_query(self) -> bool:
         params = self.search_params()
-        return any(key in params for key in ("text", "images", "steer"))
+        return any(key in params for key in ("text", "images", "steer", "video"))
 
     def search(self, params: dict[str, Any] | None = None) -> str | None:
         self._search_timer.stop()
         params = params if isinstance(params, dict) else self.search_params()
-        if not any(key in params for key in ("text", "images", "steer", "like")):
+        if not any(key in params for key in ("text", "images", "steer", "like", "video")):
             self.results.summary.setText("Nothing to search for: drop a picture, type a query or add a phrase.")
             return None
         if self._training:  # never throw away the (one-off) training of the library's prior: queue behind it
@@ -274,13 +291,15 @@ class MainWindow(QMainWindow):
             self.results.summary.setText("Training this library's prior first (once); your latest query runs next…")
             return None
         self.last_params = params
-        self.results.summary.setText("Searching…")
+        self._search_fraction = 0.0
+        self.results.show_busy("Finding music for each scene…" if "video" in params else "Searching…",
+                               0.0 if "video" in params else None)
         return self.bridge.request(SEARCH_CHANNEL, "search", params, on_result=self._on_results,
                                    on_progress=self._on_search_progress, on_failed=self._on_search_failed)
 
     def more_like_this(self, result: dict[str, Any]) -> str | None:
         params = {**self.search_params(), "like": result["path"], "like_at": float(result.get("in_point_s", 0.0))}
-        for key in ("text", "images"):
+        for key in ("text", "images", "video", "video_range", "split"):
             params.pop(key, None)  # "like this track", steered by the phrases
         return self.search(params)
 
@@ -293,23 +312,57 @@ class MainWindow(QMainWindow):
             self._search_timer.start()
 
     def _on_results(self, reply: dict[str, Any]) -> None:
-        self.last_reply = reply
-        self.results.set_reply(reply)
+        self.results.end_busy()
+        scenes = self.cue_timeline
+        if "cues" in reply and scenes is not None:  # a video searched per scene: one result set per cue
+            self.last_reply = reply
+            scenes.set_scene_cues(reply)
+            if not scenes.scene_cues:
+                self.results.set_reply({})
+        elif "like" in self.last_params and scenes is not None and scenes.current_scene is not None:
+            self.last_reply = {**self.last_reply, "seed": reply.get("seed")}
+            self._show_scene(scenes.replace_scene_reply(reply))  # "more like this" refines the current cue
+        else:
+            self.last_reply = reply
+            if scenes is not None:
+                scenes.clear_scene_cues()
+            self.results.set_reply(reply)
         self.results_arrived.emit(reply)
         self._run_queued_search()
+
+    def _show_scene(self, cue: SceneCue | None) -> None:
+        """List the results of one per-scene cue (its band was clicked, or new cues arrived)."""
+        if cue is None:
+            return
+        self.results.set_reply(cue.reply)
+        count = len(self.cue_timeline.scene_cues) if self.cue_timeline is not None else 1
+        span = f"{cue.start_s:.1f}–{cue.end_s:.1f} s"
+        self.results.summary.setText(f"Scene cue {cue.index + 1} of {count} ({span}) · "
+                                     + self.results.summary.text())
 
     def _on_search_progress(self, event: Progress) -> None:
         if event.stage in TRAINING_STAGES:
             self._training = True
-            self.results.summary.setText(f"Training this library's prior (once): {event.message}")
-        else:
-            self._training = False
-            self.results.summary.setText(f"Searching… {event.message or event.stage}")
+            self.results.show_busy(f"Training this library's prior (once): {event.message}", None)
+            return
+        self._training = False
+        if "video" not in self.last_params or event.stage == "video":  # a cue's own stages would rewind the bar
+            self._search_fraction = event.fraction
+        self.results.show_busy(f"Searching… {event.message or event.stage}", self._search_fraction)
 
     def _on_search_failed(self, event: Failed) -> None:
+        self.results.end_busy()
         if event.reason != "cancelled":
             self.results.summary.setText(f"Search failed: {event.message}")
         self._run_queued_search()
+
+    def cancel_search(self) -> bool:
+        """Stop the running search (the worker stops at its next checkpoint); the results shown stay."""
+        self._queued_search = None
+        self._training = False
+        cancelled = self.bridge.cancel(SEARCH_CHANNEL)
+        self.results.end_busy("Search cancelled: the results shown are from before." if cancelled else None)
+        return cancelled
 
     def _run_queued_search(self) -> None:
         self._training = False
@@ -320,10 +373,22 @@ class MainWindow(QMainWindow):
     # ---- export & generate ------------------------------------------------------------------------------------
 
     def open_export_dialog(self, result: dict[str, Any]) -> None:
-        dialog = ExportDialog(result, str(self.output_dir / "exports"), self,
-                              seed=self.last_reply.get("seed"), description=self._describe_query())
+        dialog = self.export_dialog(result)
         if dialog.exec():
             self.export(dialog.options())
+
+    def export_dialog(self, result: dict[str, Any]) -> ExportDialog:
+        """The Export dialog for `result`; for a per-scene cue, the timecode starts where that cue starts."""
+        dialog = ExportDialog(result, str(self.output_dir / "exports"), self,
+                              seed=self.last_reply.get("seed"), description=self._describe_query())
+        cue = self.cue_timeline.current_scene if self.cue_timeline is not None else None
+        if cue is not None:
+            def at_cue(fps: str, start_s: float = cue.start_s) -> None:
+                dialog.timecode.setText(timecode_at(start_s, fps))
+
+            at_cue(dialog.fps.currentText())
+            dialog.fps.currentTextChanged.connect(at_cue)
+        return dialog
 
     def export(self, options: ExportOptions) -> str | None:
         self.tabs.setCurrentWidget(self.exports_panel)
@@ -370,7 +435,11 @@ class MainWindow(QMainWindow):
         parts = [f"{'+' if w > 0 else '-'}{t}:{abs(w):.2f}" for t, w in self.steering.phrases()]
         if self.query.text().strip():
             parts.insert(0, self.query.text().strip())
-        if self.images:
+        if self.video_query is not None:
+            cue = self.cue_timeline.current_scene if self.cue_timeline is not None else None
+            where = f" cue {cue.start_s:.1f}–{cue.end_s:.1f} s" if cue is not None else ""
+            parts.insert(0, f"video {Path(self.video_query['video']).name}{where}")
+        elif self.images:
             parts.insert(0, f"{len(self.images)} image(s)")
         return "cuesteer: " + ", ".join(parts) if parts else "cuesteer"
 

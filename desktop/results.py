@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QProgressBar,
     QPushButton,
     QSlider,
     QStyle,
@@ -38,6 +39,7 @@ ROW_HEIGHT = 58
 THUMB_WIDTH = 132
 MAX_SEEDS_SHOWN = 6
 MAX_CACHED_THUMBS = 256
+PROGRESS_STEPS = 1000
 
 
 def display_title(result: dict[str, Any]) -> str:
@@ -252,17 +254,32 @@ class ResultsView(QListView):
 
 
 class ResultsPanel(QWidget):
-    """Summary, list and audition bar. Emits `more_like_this(result)` and `export_requested(result)`."""
+    """Summary, list and audition bar. Emits `more_like_this(result)` and `export_requested(result)`; while a
+    search runs (`show_busy`), a progress bar and Cancel (`cancel_requested`)."""
 
     more_like_this = Signal(object)
     export_requested = Signal(object)
     selection_changed = Signal(object)
+    cancel_requested = Signal()
 
     def __init__(self, player: Player, parent: QWidget | None = None):
         super().__init__(parent)
         self.player = player
         self.summary = QLabel("No search yet: drop a picture, type a query or add steering phrases.")
         self.summary.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(theme.px(10))
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop this search (the results shown stay)")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.busy_row = QWidget()
+        busy_layout = QHBoxLayout(self.busy_row)
+        busy_layout.setContentsMargins(0, 0, 0, 0)
+        busy_layout.addWidget(self.progress, 1)
+        busy_layout.addWidget(self.cancel_button)
+        self.busy_row.hide()
         self.model = ResultsModel(self)
         self.view = ResultsView()
         self.view.setModel(self.model)
@@ -299,6 +316,7 @@ class ResultsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
+        layout.addWidget(self.busy_row)
         layout.addWidget(self.view, 1)
         layout.addLayout(bar)
 
@@ -337,6 +355,25 @@ class ResultsPanel(QWidget):
         if self.model.rowCount():
             self.view.setCurrentIndex(self.model.index(0))
         self._update_buttons()
+
+    def show_busy(self, text: str, fraction: float | None = None) -> None:
+        """A search is running: `text` above the list, a bar (moving without a `fraction`) and Cancel."""
+        self.summary.setText(text)
+        if fraction is None:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, PROGRESS_STEPS)
+            self.progress.setValue(round(min(1.0, max(0.0, fraction)) * PROGRESS_STEPS))
+        self.busy_row.show()
+
+    def end_busy(self, text: str | None = None) -> None:
+        self.busy_row.hide()
+        if text is not None:
+            self.summary.setText(text)
+
+    @property
+    def busy(self) -> bool:
+        return not self.busy_row.isHidden()
 
     def selected(self) -> dict[str, Any] | None:
         index = self.view.currentIndex()

@@ -1,5 +1,6 @@
 """The picture query: drop or open images (one or several) and a video; the stills they yield are what a search
-sends to the worker (`images=[paths]`).
+sends to the worker (`images=[paths]`), or for a video searched per scene (the default), the video itself
+(`video_query()` → `search(video=…, video_range=…, split=True)`).
 
 Images are used as they are; a video goes through the frame picker, whose checked frames are PNGs in the frame
 cache. Files that are neither are refused with a message in the zone, never silently.
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from desktop import theme
 from desktop.picture.frame_picker import PATH_ROLE, FramePicker
 from desktop.picture.qimages import load_thumbnail
+from desktop.picture.scene_search import SceneSearchOptions
 from desktop.picture.video import VIDEO_SUFFIXES
 from desktop.tasks import run_task
 
@@ -68,6 +70,7 @@ class PictureDropZone(QFrame):
     images_changed = Signal(list)  # still image paths to send as `images=[…]` (image files, then video frames)
     picture_changed = Signal(str)  # the picture the timeline shows: the video, else the first image, else ""
     scenes_changed = Signal(list)  # [(start_s, end_s), …] of the video; [] without one
+    video_query_changed = Signal(object)  # video_query(): the per-scene search's parameters, or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,6 +104,9 @@ class PictureDropZone(QFrame):
         self.picker.frames_changed.connect(lambda _paths: self._emit_images())
         self.picker.scenes_changed.connect(self.scenes_changed)
         self.picker.hide()
+        self.scene_search = SceneSearchOptions(self.picker.current_time)
+        self.scene_search.changed.connect(self._emit_video_query)
+        self.scene_search.hide()
         open_button = QPushButton("Open…")
         open_button.setToolTip("Choose images or a video")
         open_button.clicked.connect(self._open)
@@ -113,6 +119,7 @@ class PictureDropZone(QFrame):
         layout = QVBoxLayout(self)
         layout.addWidget(self.thumbs)
         layout.addWidget(self.picker)
+        layout.addWidget(self.scene_search)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         self._refresh_hint()
@@ -123,6 +130,20 @@ class PictureDropZone(QFrame):
     def images(self) -> list[str]:
         """What a search sends: the image files, then the picked video frames."""
         return list(self.stills) + (self.picker.chosen() if self.video else [])
+
+    def video_query(self) -> dict[str, Any] | None:
+        """The search parameters of "Find music for each scene" for the loaded video; None when there is no video
+        or its picked frames are the query."""
+        if not self.video or not self.scene_search.per_scene:
+            return None
+        query: dict[str, Any] = {"video": self.video, "split": True}
+        span = self.scene_search.video_range()
+        if span is not None:
+            query["video_range"] = span
+        return query
+
+    def _emit_video_query(self) -> None:
+        self.video_query_changed.emit(self.video_query())
 
     def set_images(self, paths: list[str]) -> None:
         """Replace the picture with `paths` (images and/or one video), as dropping them would; [] clears it."""
@@ -145,12 +166,16 @@ class PictureDropZone(QFrame):
             self.video = videos[0]
             self.picker.show()
             self.picker.load(self.video)
+            self.scene_search.reset()
+            self.scene_search.show()
         elif self.video is not None:
             self.video = None
             self.picker.clear()
             self.picker.hide()
+            self.scene_search.hide()
         self.picture_changed.emit(self.video or (self.stills[0] if self.stills else ""))
         self._refresh_hint()
+        self._emit_video_query()
         self._emit_images()
 
     def clear(self) -> None:
@@ -159,9 +184,11 @@ class PictureDropZone(QFrame):
         self.thumbs.hide()
         self.picker.clear()
         self.picker.hide()
+        self.scene_search.hide()
         self.message.hide()
         self.picture_changed.emit("")
         self._refresh_hint()
+        self._emit_video_query()
         self._emit_images()
 
     def _emit_images(self) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from desktop import theme
 from desktop.picture.envelope import Envelope, load_envelope
 from desktop.picture.qimages import load_thumbnail, rgb_to_qimage
+from desktop.picture.scene_cues import SceneCue
 from desktop.picture.ticks import snap
 from desktop.picture.timeline_paint import HANDLE_PX, paint_hover, paint_playhead, render_static
 from desktop.picture.video import fit_size, is_video, probe, sample_frames, timed_frames_at
@@ -71,6 +72,7 @@ class Rows:
     picture: QRect
     cue: QRect
     header_w: int
+    bands: QRect = field(default_factory=QRect)  # the per-scene cues; empty (no height) without them
 
 
 class TimelineView(QWidget):
@@ -80,6 +82,7 @@ class TimelineView(QWidget):
     fitRequested = Signal(float)  # noqa: N815 — the cue length (seconds) the fit handle was dropped at
     positionChanged = Signal(float)  # noqa: N815
     markersChanged = Signal(list)  # noqa: N815 — [(seconds, label), …] after the user added or removed one
+    bandSelected = Signal(int)  # noqa: N815 — the per-scene cue the user clicked (its index)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -95,6 +98,8 @@ class TimelineView(QWidget):
         self.scenes: list[tuple[float, float]] = []
         self.cue: Cue | None = None
         self.markers: list[tuple[float, str]] = []
+        self.bands: list[SceneCue] = []  # per-scene cues of a video search, each over its span
+        self.selected_band = -1
         self.zoom = 1.0
         self.view_start = 0.0
         self._position = 0.0
@@ -158,6 +163,26 @@ class TimelineView(QWidget):
         if self.cue.length_s is None and analysis.get("duration_s"):
             self.cue.length_s = max(0.0, float(analysis["duration_s"]) - self.cue.in_point_s)
         self._changed()
+
+    def set_bands(self, cues: Sequence[SceneCue], selected: int = 0) -> None:
+        """Lay out a per-scene search's cues as bands under the picture ([] removes the row)."""
+        self.bands = list(cues)
+        self.selected_band = min(max(0, selected), len(self.bands) - 1) if self.bands else -1
+        self._rows = None  # the bands row appears or goes: the rows below move
+        self._changed()
+
+    def select_band(self, index: int) -> None:
+        """Highlight band `index` (does not emit bandSelected: that is for the user's clicks)."""
+        if 0 <= index < len(self.bands) and index != self.selected_band:
+            self.selected_band = index
+            self._changed()
+
+    def band_at(self, pos: QPointF) -> int | None:
+        """Index of the band under `pos`, if any."""
+        if not self.bands or not self.rows().bands.contains(pos.toPoint()) or pos.x() < self.content_left():
+            return None
+        t = self.x_to_time(pos.x())
+        return next((cue.index for cue in self.bands if cue.start_s <= t < cue.end_s), None)
 
     def set_markers(self, markers: Sequence[tuple[float, str]]) -> None:
         self.markers = sorted((float(t), str(label)) for t, label in markers)
@@ -267,8 +292,10 @@ class TimelineView(QWidget):
         ruler = QRect(0, 0, self.width(), line + self.px(10))
         markers = QRect(0, ruler.bottom() + 1, self.width(), line + self.px(6))
         picture = QRect(0, markers.bottom() + 1 + self.px(2), self.width(), self.px(56))
-        cue = QRect(0, picture.bottom() + 1 + self.px(6), self.width(), max(self.px(76), 3 * line + self.px(20)))
-        return Rows(ruler, markers, picture, cue, header_w)
+        bands = QRect(0, picture.bottom() + 1 + self.px(4), self.width(), 2 * line + self.px(12) if self.bands else 0)
+        above_cue = bands.bottom() if self.bands else picture.bottom()
+        cue = QRect(0, above_cue + 1 + self.px(6), self.width(), max(self.px(76), 3 * line + self.px(20)))
+        return Rows(ruler, markers, picture, cue, header_w, bands)
 
     def content_left(self) -> int:
         """Where time 0 sits: a little right of the headers, so the playhead at 0 is whole."""
@@ -391,7 +418,7 @@ class TimelineView(QWidget):
         assert self.cue is not None
         end = self.x_to_time(x)
         if snapping:
-            candidates = [t for _, t in self.scenes] + [t for t, _ in self.markers]
+            candidates = [t for _, t in self.scenes] + [t for t, _ in self.markers] + [c.end_s for c in self.bands]
             if self.picture_kind == "video" and self.picture_duration_s:
                 candidates.append(self.picture_duration_s)
             end = snap(end, candidates, self.px_per_s(), self.px(SNAP_PX))
@@ -406,6 +433,11 @@ class TimelineView(QWidget):
             return
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mousePressEvent(event)
+        band = self.band_at(pos)
+        if band is not None:
+            self.select_band(band)
+            self.bandSelected.emit(band)
+            return
         if self.on_fit_handle(pos):
             self._drag = "fit"
             self._frozen_duration = self.content_duration()
@@ -432,13 +464,17 @@ class TimelineView(QWidget):
                 tip = "Drag to fit the cue to a length (Alt: no snapping); double-click: end with the picture"
             elif self.rows().markers.contains(pos.toPoint()):
                 tip = "Double-click (or press M at the playhead) to add a marker; right-click one to remove it"
+            elif (band := self.band_at(pos)) is not None:
+                tip = f"{self.bands[band].label}: click to see this scene's results"
             else:
                 tip = ""
             self.setToolTip(tip)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        """Double-click on the fit handle: fit the cue to end with the picture."""
+        """Double-click on the fit handle: fit the cue to end with the picture (or with its scene cue's band)."""
         length = self.picture_length()
+        if 0 <= self.selected_band < len(self.bands):
+            length = self.bands[self.selected_band].end_s
         if self.cue is not None and length and self.on_fit_handle(event.position()):
             self._drag, self.fit_preview, self._frozen_duration = "", None, None
             self.request_fit(length - self.cue.start_s)

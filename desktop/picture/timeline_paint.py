@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap, QPolygonF
 
 from desktop import theme
+from desktop.picture.cue_bands import paint_bands, paint_selected_span
 from desktop.picture.ticks import tick_step, ticks
 from desktop.picture.timefmt import clock, decimals_for
 
@@ -42,6 +43,8 @@ def render_static(view: TimelineView) -> QPixmap:
     painter.setClipRect(QRect(rows.header_w, 0, view.width() - rows.header_w, view.height()))
     paint_ruler(view, painter, rows)
     paint_picture(view, painter, rows)
+    paint_selected_span(view, painter, rows)
+    paint_bands(view, painter, rows)
     paint_cue(view, painter, rows)
     paint_markers(view, painter, rows)
     painter.setClipping(False)
@@ -54,7 +57,10 @@ def paint_headers(view: TimelineView, p: QPainter, rows: Rows) -> None:
     p.fillRect(QRect(0, 0, rows.header_w, view.height()), view.palette().window().color())
     p.setPen(view.palette().text().color())
     pad = view.px(6)
-    for rect, label in ((rows.markers, "Markers"), (rows.picture, "Picture"), (rows.cue, "Cue")):
+    labelled = [(rows.markers, "Markers"), (rows.picture, "Picture"), (rows.cue, "Cue")]
+    if view.bands:
+        labelled.append((rows.bands, "Scenes"))
+    for rect, label in labelled:
         p.drawText(QRect(pad, rect.top(), rows.header_w - pad, rect.height()),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
     p.setPen(QPen(view.palette().mid().color(), 1))
