@@ -1,5 +1,6 @@
 """What the app remembers between sessions (QSettings): window geometry and splitters, the library folders
-added, guidance and seed count, audition volume and output device. Tests pass their own file (or none)."""
+added, guidance and seed count, audition volume and output device, whether to offer the models at start. Tests
+pass their own file (or none)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from desktop.main_window import MainWindow
 
 KEYS = ("geometry", "splitter", "folders", "guidance", "seeds", "volume", "device")
+MODELS_OFFER_KEY = "models/offer_at_start"  # the first-run model offer; its "Don't ask again" clears it
 
 
 def open_settings(path: str | None = None) -> QSettings:
@@ -52,6 +54,25 @@ def restore_window(window: MainWindow, settings: QSettings) -> None:
         index = window.results.device.findData(int(device))
         if index >= 0:  # the device is still there
             window.results.device.setCurrentIndex(index)
+
+
+def offer_models_at_start(settings: QSettings) -> bool:
+    """True on first run (nothing stored yet) and whenever the user asked to be offered the models again."""
+    return _bool(settings.value(MODELS_OFFER_KEY), True)
+
+
+def set_offer_models_at_start(settings: QSettings, offer: bool) -> None:
+    settings.setValue(MODELS_OFFER_KEY, bool(offer))
+    settings.sync()
+
+
+def _bool(value: object, default: bool) -> bool:
+    """QSettings' INI files give back "true"/"false" strings; the native stores give bools."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
 
 
 def _strings(value: object) -> list[str]:

@@ -45,6 +45,7 @@ from desktop.exports_panel import ExportsPanel
 from desktop.generate_panel import GeneratePanel
 from desktop.image_drop import ImageDropZone
 from desktop.library_panel import LibraryPanel
+from desktop.models_dialog import ModelsOffer
 from desktop.picture.scene_cues import SceneCue, timecode_at
 from desktop.results import ResultsPanel
 from desktop.status import StatusIndicator
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
             restore_window(self, settings)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.query.setFocus)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.search)
+        self.models_offer = ModelsOffer(self, bridge, manager, settings)  # Tools ▸ Models…, first-run offer
 
     # ---- picture & timeline slots -----------------------------------------------------------------------------
 
