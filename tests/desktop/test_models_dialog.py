@@ -1,6 +1,7 @@
 """The model offer against a real worker process and a local Hub: the first run shows the dialog once (with
 every model the worker knows), a Download shows byte progress and finishes while the app keeps answering, a
-Cancel stops it and keeps what came, and a worker under HF_HUB_OFFLINE shows its refusal with the command."""
+Cancel stops it and keeps what came, a file damaged on the way shows the checksum failure, and a worker under
+HF_HUB_OFFLINE shows its refusal with the command."""
 
 from __future__ import annotations
 
@@ -154,6 +155,20 @@ def test_cancel_stops_a_download_and_keeps_what_came(rig: Rig) -> None:
     assert row.detail.text().startswith("Cancelled") and "resumes" in row.detail.text()
     wait_for(lambda: "so far; resumes" in row.state.text(), TIMEOUT_S, "the partial download in the list")
     assert row.state.text().startswith("not downloaded")
+
+
+def test_a_file_damaged_on_the_way_shows_the_checksum_failure(rig: Rig) -> None:
+    musicgen = manifest.get("musicgen")
+    rig.hub.repo_id, rig.hub.files = musicgen.repo_id, fake_model_files(WEIGHTS, seed=2)
+    rig.hub.piece_delay_s, rig.hub.damaged = 0.0, {"model.safetensors"}
+    dialog = rig.window.models_offer.show_dialog()
+    _listed(dialog)
+    row = dialog.rows["musicgen"]
+    row.button.click()
+    wait_for(lambda: not row.running, TIMEOUT_S, "the checksum failure")
+    assert "model.safetensors: sha256 is" in row.detail.text() and "damaged file was removed" in row.detail.text()
+    assert "cuesteer models pull musicgen" in row.detail.text() and row.button.isEnabled()
+    wait_for(lambda: row.state.text().startswith("not downloaded"), TIMEOUT_S, "the refreshed state")
 
 
 def test_an_offline_worker_shows_the_refusal_with_the_command(qapp, qtbot, tmp_path: Path,

@@ -47,6 +47,7 @@ class FakeHub:
     files: dict[str, bytes]
     commit: str = COMMIT
     piece_delay_s: float = 0.0  # sleep between WRITE_PIECE writes of a file body
+    damaged: set[str] = field(default_factory=set)  # files whose bytes flip on the way (published hash stays)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, file or path, Range header)
     endpoint: str = ""
 
@@ -108,7 +109,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
-        self._write_slowly(data[start:], hub.piece_delay_s)
+        body = data[start:]
+        if name in hub.damaged:
+            body = bytes(b ^ 0xFF for b in body)
+        self._write_slowly(body, hub.piece_delay_s)
 
     def _write_slowly(self, body: bytes, delay_s: float) -> None:
         step = WRITE_PIECE if delay_s else max(len(body), 1)
