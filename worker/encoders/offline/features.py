@@ -60,3 +60,52 @@ def batch_waves(waves: list[np.ndarray], length: int | None = None) -> torch.Ten
         w = np.asarray(w, np.float32)[:length]
         out[i, : len(w)] = w
     return torch.from_numpy(out)
+
+
+TIMBRE_GROUPS = 8  # mel bins are pooled in this many equal groups for the timbre statistics
+N_CEPSTRA = 20  # cepstral coefficients 1..N_CEPSTRA of the log-mel (MFCC-like; c0 is the level)
+MOD_EDGES_HZ = (0.5, 1.0, 2.0, 4.0, 8.0, FRAME_RATE / 2)  # envelope-modulation bands (tremolo, notes, attacks)
+ONSET_SHARE = 0.1  # the loudest-onset frames whose spectrum is compared with the average
+
+
+def _dct_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    k = torch.arange(1, n_out + 1, dtype=torch.float32)[:, None]
+    m = torch.arange(n_in, dtype=torch.float32)[None, :]
+    return torch.cos(torch.pi * k * (m + 0.5) / n_in) * (2.0 / n_in) ** 0.5
+
+
+def timbre(logmel: torch.Tensor) -> torch.Tensor:
+    """(B, TIMBRE_DIM) what pooled band statistics miss about instruments: cepstral shape and its spread,
+    spectral flatness and contrast per band group, envelope modulation spectra (vibrato/tremolo vs. note rate),
+    attack and decay steepness, a harmonic/percussive ratio and the onset spectrum's tilt."""
+    b, m, t = logmel.shape
+    ln = logmel * np.log(10.0)  # natural-log power
+    ceps = torch.einsum("km,bmt->bkt", _dct_matrix(m, N_CEPSTRA).to(logmel), logmel)
+    groups = ln.reshape(b, TIMBRE_GROUPS, m // TIMBRE_GROUPS, t)
+    log_flat = groups.mean(2) - torch.logsumexp(groups, dim=2) + np.log(m // TIMBRE_GROUPS)  # ≤ 0
+    contrast = logmel.reshape(b, TIMBRE_GROUPS, -1, t).amax(2) - logmel.reshape(b, TIMBRE_GROUPS, -1, t).amin(2)
+    env = logmel.reshape(b, TIMBRE_GROUPS, -1, t).mean(2)  # (B, G, T) band-group envelopes in bels
+    spec = torch.fft.rfft(env - env.mean(-1, keepdim=True), dim=-1).abs() ** 2
+    freqs = torch.fft.rfftfreq(t, 1.0 / FRAME_RATE).to(logmel)
+    bands = [spec[..., (freqs >= lo) & (freqs < hi)].sum(-1) for lo, hi in zip(MOD_EDGES_HZ[:-1], MOD_EDGES_HZ[1:],
+                                                                              strict=True)]
+    mod = torch.stack(bands, dim=-1)
+    mod = torch.log(mod / (mod.sum(-1, keepdim=True) + 1e-9) + 1e-4).flatten(1)
+    d = env[..., 1:] - env[..., :-1]
+    attack = torch.cat([torch.relu(d).mean(-1), torch.relu(-d).mean(-1), d.amax(-1)], dim=1)
+    # harmonic vs percussive, cheaply (median-filter HPSS cost 5× the log-mel): sustained tones change little
+    # along time and much across bands, hits the other way round
+    along_t = (logmel[..., 1:] - logmel[..., :-1]).abs().reshape(b, TIMBRE_GROUPS, -1, t - 1).mean((2, 3))
+    along_f = (logmel[:, 1:] - logmel[:, :-1]).abs()
+    along_f = torch.cat([along_f, along_f[:, -1:]], dim=1).reshape(b, TIMBRE_GROUPS, -1, t).mean((2, 3))
+    hp = torch.log(along_f + 1e-4) - torch.log(along_t + 1e-4)
+    flux = torch.relu(logmel[..., 1:] - logmel[..., :-1]).sum(1)  # (B, T-1)
+    k = max(1, int(ONSET_SHARE * flux.shape[-1]))
+    top = flux.topk(k, dim=-1).indices + 1
+    onset_env = torch.gather(env, 2, top[:, None, :].expand(-1, TIMBRE_GROUPS, -1)).mean(-1)
+    parts = [ceps.mean(-1), ceps.std(-1), log_flat.mean(-1), log_flat.std(-1), contrast.mean(-1), mod, attack, hp,
+             onset_env - env.mean(-1)]
+    return torch.cat(parts, dim=1)
+
+
+TIMBRE_DIM = 2 * N_CEPSTRA + 3 * TIMBRE_GROUPS + TIMBRE_GROUPS * (len(MOD_EDGES_HZ) - 1) + 5 * TIMBRE_GROUPS

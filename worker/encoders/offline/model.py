@@ -24,6 +24,7 @@ TEXT_DIM = 384  # all-MiniLM-L6-v2 sentence embeddings
 @dataclass(frozen=True)
 class ModelConfig:
     tower: str = "stats"  # "stats": MLP over pooled log-mel statistics; "cnn": conv net (needs more compute)
+    stats_features: str = "timbre"  # "basic": band statistics + tempo (the first weights); "timbre": + timbre
     stats_hidden: int = 512
     widths: tuple[int, ...] = (24, 48, 96, 192)
     rhythm_hidden: int = 64
@@ -65,17 +66,20 @@ class AudioTower(nn.Module):
         return nn.functional.normalize(self.head(torch.cat([pooled, r], dim=1)), dim=-1)
 
 
-def mel_statistics(logmel: torch.Tensor) -> torch.Tensor:
-    """(B, STATS_DIM) pooled descriptors of a log-mel: per-band mean, spread, movement, peaks; the tempo
-    autocorrelation; overall level and its variation."""
+def mel_statistics(logmel: torch.Tensor, kind: str = "timbre") -> torch.Tensor:
+    """(B, stats_dim(kind)) pooled descriptors of a log-mel: per-band mean, spread, movement, peaks; the tempo
+    autocorrelation; overall level and its variation; with kind "timbre" also `features.timbre`."""
     delta = (logmel[..., 1:] - logmel[..., :-1]).abs()
     level = logmel.mean(dim=1)  # (B, T) broadband level in bels
     parts = [logmel.mean(-1), logmel.std(-1), delta.mean(-1), logmel.amax(-1) - logmel.mean(-1),
              features.rhythm(logmel), torch.stack([level.mean(-1), level.std(-1)], dim=1)]
+    if kind == "timbre":
+        parts.append(features.timbre(logmel))
     return torch.cat(parts, dim=1)
 
 
-STATS_DIM = 4 * features.N_MELS + len(features.RHYTHM_BANDS) * len(features.TEMPO_BPM) + 2
+STATS_DIM = 4 * features.N_MELS + len(features.RHYTHM_BANDS) * len(features.TEMPO_BPM) + 2  # kind "basic"
+STATS_KINDS = {"basic": STATS_DIM, "timbre": STATS_DIM + features.TIMBRE_DIM}
 
 
 class StatsTower(nn.Module):
@@ -84,10 +88,12 @@ class StatsTower(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.register_buffer("mean", torch.zeros(STATS_DIM))
-        self.register_buffer("std", torch.ones(STATS_DIM))
+        self.kind = cfg.stats_features
+        dim = STATS_KINDS[self.kind]
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
         h = cfg.stats_hidden
-        self.mlp = nn.Sequential(nn.Linear(STATS_DIM, h), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(h, h),
+        self.mlp = nn.Sequential(nn.Linear(dim, h), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(h, h),
                                  nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(h, cfg.embed_dim))
 
     def fit_normaliser(self, stats: torch.Tensor) -> None:
@@ -97,8 +103,11 @@ class StatsTower(nn.Module):
     def forward_stats(self, stats: torch.Tensor) -> torch.Tensor:
         return nn.functional.normalize(self.mlp((stats - self.mean) / self.std), dim=-1)
 
+    def statistics(self, logmel: torch.Tensor) -> torch.Tensor:
+        return mel_statistics(logmel, self.kind)
+
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
-        return self.forward_stats(mel_statistics(logmel))
+        return self.forward_stats(self.statistics(logmel))
 
 
 class TextProjection(nn.Module):
@@ -153,6 +162,7 @@ def load_weights(path: Path) -> tuple[OfflineModel, dict[str, object]]:
     blob = torch.load(path, map_location="cpu", weights_only=True)
     cfg = blob["config"]
     cfg["widths"] = tuple(cfg["widths"])
+    cfg.setdefault("stats_features", "basic")  # weights from before the timbre statistics
     model = OfflineModel(ModelConfig(**cfg))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state"].items()})
     model.eval()

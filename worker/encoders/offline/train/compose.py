@@ -29,6 +29,8 @@ STEPS = {"waltz": 12}  # steps per bar when not 16
 BEATS = {"waltz": 3}
 MELODY_TOP = 86  # highest melody pitch: many GM samples go silent far above their range
 ARRANGEMENTS = ("solo", "solo", "duo", "band", "band", "full", "drums")
+# data recipe 2: every melodic family alone more often (timbre is easiest to learn from solos)
+SOLO_HEAVY = ("solo", "solo", "solo", "solo", "duo", "band", "full", "drums")
 
 
 def _programs(rng: np.random.Generator, families: list[str]) -> int:
@@ -36,13 +38,13 @@ def _programs(rng: np.random.Generator, families: list[str]) -> int:
     return int(rng.choice(FAMILIES[fam]))
 
 
-def compose(seed: int, seconds: float) -> Clip:
+def compose(seed: int, seconds: float, arrangements: tuple[str, ...] = ARRANGEMENTS) -> Clip:
     """One random piece excerpt of `seconds` with exact attributes."""
     rng = np.random.default_rng(seed)
     mode = "major" if rng.random() < 0.5 else "minor"
     scale = MAJOR if mode == "major" else MINOR
     bpm = float(np.exp(rng.uniform(np.log(56), np.log(190))))
-    arrangement = str(rng.choice(ARRANGEMENTS))
+    arrangement = str(rng.choice(arrangements))
     style = str(rng.choice(list(DRUMS)))
     beats_per_bar = BEATS.get(style, 4)
     beat = 60.0 / bpm

@@ -25,8 +25,10 @@ def load_piece(path: Path):
         return pretty_midi.PrettyMIDI(str(path))
 
 
-def slice_piece(pm, source: str, seconds: float, rng: np.random.Generator) -> Clip | None:
-    """A random `seconds` excerpt of a loaded PrettyMIDI, or None when it is (nearly) silent."""
+def slice_piece(pm, source: str, seconds: float, rng: np.random.Generator, style: str | None = "game",
+                reinstrument_p: float = REINSTRUMENT_P) -> Clip | None:
+    """A random `seconds` excerpt of a loaded PrettyMIDI, or None when it is (nearly) silent. `style` is the
+    style word of the whole source (game MIDI: "game"; concert scores: none)."""
     end = pm.get_end_time()
     scale = float(rng.uniform(*TEMPO_SCALE))
     span = seconds * scale  # source seconds that fill the excerpt
@@ -36,7 +38,7 @@ def slice_piece(pm, source: str, seconds: float, rng: np.random.Generator) -> Cl
     times, tempi = pm.get_tempo_changes()
     bpm = float(tempi[max(np.searchsorted(times, t0, side="right") - 1, 0)]) * scale
     transpose = int(rng.integers(-5, 6))
-    reinstrument = rng.random() < REINSTRUMENT_P
+    reinstrument = rng.random() < reinstrument_p
     fams = list(FAMILIES)
     parts = []
     for inst in pm.instruments:
@@ -59,6 +61,6 @@ def slice_piece(pm, source: str, seconds: float, rng: np.random.Generator) -> Cl
     for p in parts:
         p.volume = int(rng.integers(70, 128))
         p.pan = int(np.clip(64 + rng.normal(0, 25), 0, 127))
-    clip = Clip(parts=parts, seconds=seconds, bpm=bpm, source=source, style="game")
+    clip = Clip(parts=parts, seconds=seconds, bpm=bpm, source=source, style=style)
     clip.mode = estimate_mode(clip)
     return clip

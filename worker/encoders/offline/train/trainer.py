@@ -23,7 +23,6 @@ from worker.encoders.offline.evaluate import retrieval_report
 from worker.encoders.offline.model import (
     ModelConfig,
     OfflineModel,
-    mel_statistics,
     parameter_count,
     save_weights,
     weights_blob,
@@ -149,7 +148,7 @@ def learning_rate(step: int, total: int) -> float:
 
 @torch.no_grad()
 def precompute_stats(model: OfflineModel, mel: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """(n, views * CROPS, STATS_DIM) statistics of each view, whole and at random crops; fits the
+    """(n, views * CROPS, stats dim) statistics of each view, whole and at random crops; fits the
     tower's normaliser. Training then only runs the MLPs (minutes on a busy CPU)."""
     n, views, _, frames = mel.shape
     out = []
@@ -157,7 +156,7 @@ def precompute_stats(model: OfflineModel, mel: torch.Tensor, gen: torch.Generato
         for c in range(CROPS):
             crop = frames if c == 0 else int(torch.randint(min(MIN_CROP, frames), frames + 1, (1,), generator=gen))
             start = int(torch.randint(0, frames - crop + 1, (1,), generator=gen))
-            out.append(torch.cat([mel_statistics(mel[i:i + 256, v, :, start:start + crop].float())
+            out.append(torch.cat([model.audio.statistics(mel[i:i + 256, v, :, start:start + crop].float())
                                   for i in range(0, n, 256)]))
     stats = torch.stack(out, dim=1)
     model.audio.fit_normaliser(stats.reshape(-1, stats.shape[-1]))
