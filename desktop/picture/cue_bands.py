@@ -1,5 +1,5 @@
 """Painting the per-scene cues on the timeline: one band per cue over its time span (its number, best match,
-span and score), the scene cuts inside a cue as dashed lines, the selected cue filled and framed on the picture.
+span and score), the scene cuts inside a cue as notches on its edges, the selected cue filled and framed on the picture.
 
 Functions of the view's state; they never change it (like `timeline_paint`).
 """
@@ -24,6 +24,7 @@ TEXT = "#1b1b1b"
 DIM_TEXT = "#4d5560"
 GAP_PX = 2  # design px between neighbouring bands: the cue boundary stays visible
 MIN_LABEL_PX = 18  # narrower bands show no text (the tooltip still names them)
+NOTCH_PX = 4  # design px: a scene cut inside a cue is marked on the band's edges, never across its label
 
 
 def band_rect(view: TimelineView, rows: Rows, start_s: float, end_s: float) -> QRectF:
@@ -47,10 +48,12 @@ def paint_bands(view: TimelineView, p: QPainter, rows: Rows) -> None:
         p.setPen(QPen(QColor(theme.ACCENT if selected else BAND_BORDER), view.px(2) if selected else 1))
         p.setBrush(QColor(theme.ACCENT if selected else BAND_FILLS[cue.index % 2]))
         p.drawRoundedRect(rect, view.px(4), view.px(4))
-        for start, _end in cue.scenes[1:]:  # cuts inside the cue: it gathers several short scenes
+        notch = view.px(NOTCH_PX)
+        p.setPen(QPen(QColor(SELECTED_TEXT if selected else theme.ACCENT), view.px(2)))
+        for start, _end in cue.scenes[1:]:  # cuts inside a cue of several short scenes: notches clear of the text
             x = view.time_to_x(start)
-            p.setPen(QPen(QColor(255, 255, 255, 200) if selected else QColor(BAND_BORDER), 1, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, rect.top() + 2), QPointF(x, rect.bottom() - 2))
+            p.drawLine(QPointF(x, rect.top()), QPointF(x, rect.top() + notch))
+            p.drawLine(QPointF(x, rect.bottom() - notch), QPointF(x, rect.bottom()))
         text = QRectF(rect.left() + pad, rect.top(), rect.width() - 2 * pad, rect.height())
         if text.width() < view.px(MIN_LABEL_PX):
             continue

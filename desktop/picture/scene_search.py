@@ -16,6 +16,8 @@ from desktop import theme
 from desktop.picture.timefmt import clock
 
 MIN_RANGE_S = 1.0  # an out point this close after the in point (or before it) starts the range again
+PER_SCENE_NOTE = "Each cue gets its own results on the timeline; the frames above are not sent."
+FRAMES_NOTE = "One result list for the checked frames above."
 
 
 class SceneSearchOptions(QWidget):
@@ -44,6 +46,9 @@ class SceneSearchOptions(QWidget):
         self.whole_button.clicked.connect(self.clear_range)
         self.range_label = QLabel()
         self.range_label.setStyleSheet(f"color:{theme.NEUTRAL};")
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(f"color:{theme.NEUTRAL};")
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.range_label, 1)
@@ -53,6 +58,7 @@ class SceneSearchOptions(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.each_scene)
         layout.addLayout(row)
+        layout.addWidget(self.note)
         self._refresh()
 
     @property
@@ -103,6 +109,7 @@ class SceneSearchOptions(QWidget):
         else:
             text = f"Range {clock(span[0], 1)}–{clock(span[1], 1) if len(span) > 1 else 'end'}"
         self.range_label.setText(text)
+        self.note.setText(PER_SCENE_NOTE if self.per_scene else FRAMES_NOTE)
         for widget in (self.range_label, self.in_button, self.out_button):
             widget.setEnabled(self.per_scene)
         self.whole_button.setEnabled(self.per_scene and span is not None)

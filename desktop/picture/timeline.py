@@ -292,7 +292,7 @@ class TimelineView(QWidget):
         ruler = QRect(0, 0, self.width(), line + self.px(10))
         markers = QRect(0, ruler.bottom() + 1, self.width(), line + self.px(6))
         picture = QRect(0, markers.bottom() + 1 + self.px(2), self.width(), self.px(56))
-        bands = QRect(0, picture.bottom() + 1 + self.px(4), self.width(), 2 * line + self.px(12) if self.bands else 0)
+        bands = QRect(0, picture.bottom() + 1 + self.px(4), self.width(), 2 * line + self.px(16) if self.bands else 0)
         above_cue = bands.bottom() if self.bands else picture.bottom()
         cue = QRect(0, above_cue + 1 + self.px(6), self.width(), max(self.px(76), 3 * line + self.px(20)))
         return Rows(ruler, markers, picture, cue, header_w, bands)
