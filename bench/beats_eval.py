@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Beat / downbeat / tempo accuracy of our DSP tracker against librosa, on MIDI renders with exact truth.
+"""Beat / downbeat / tempo accuracy of our trackers (DSP and learned) against librosa and madmom, on MIDI
+renders with exact truth.
 
 Renders MIDI files (`fetch.sh midi`: Freedoom, Planet Blupi) with FluidSynth at several tempo scales through
 /work/shared/corpus/render_midi.py, which writes the true beats beside each WAV; then scores both trackers
@@ -12,7 +13,8 @@ are stored beside the renders with their timings (`--no-cache` re-runs them).
 
 Files whose MIDI tempo is 95.0001 BPM with no time signature are MUS conversions (Doom's native format has
 no musical tempo), so their "beats" are not the music's: they are left out and counted. The Freedoom2 files
-used to tune the tracker (every third one) are left out too, so these figures are held out.
+used to tune the tracker (every third one) are left out too, so these figures are held out. The learned
+tracker's training (worker/analysis/beat_train) excludes the first 20 files this script picks (`--files` ≤ 20).
 
 The Frets on Fire songs (`fretsonfire-songs-muldjord`, in `fetch.sh music`) follow: their notes.mid tempo map
 is the truth once shifted by each song's constant chart-to-audio offset, estimated (and printed) from where the
@@ -36,6 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worker.analysis.api import analyze_wave  # noqa: E402
+from worker.analysis.beat_model import weights_available  # noqa: E402
 from worker.library.decode import decode_mono  # noqa: E402
 from worker.settings import cache_dir, corpus_dir  # noqa: E402
 
@@ -182,6 +185,8 @@ def print_table(rows: dict, seconds: dict, audio_minutes: float) -> None:
 
 def build_systems(args) -> dict:
     systems = {"ours (dsp)": timed(lambda wave: analyze_wave(wave, RATE, beats_backend="dsp"))}
+    if weights_available() and not args.no_learned:
+        systems["ours (learned)"] = timed(lambda wave: analyze_wave(wave, RATE, beats_backend="learned"))
     peers = args.renders / "peer-results"
     if not args.no_librosa:
         track, warmup = librosa_tracker()
@@ -303,6 +308,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=90.0)
     parser.add_argument("--no-librosa", action="store_true")
     parser.add_argument("--no-madmom", action="store_true")
+    parser.add_argument("--no-learned", action="store_true", help="leave out our learned tracker (beat_model.pt)")
     parser.add_argument("--no-cache", action="store_true", help="re-run peers instead of reading stored results")
     parser.add_argument("--tuning", action="store_true", help="score the tuning files instead of the held-out ones")
     parser.add_argument("--fof-root", type=Path, default=corpus_dir(),

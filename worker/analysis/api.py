@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from worker.analysis.beats import track_beats
-from worker.analysis.beats_madmom import MADMOM, chosen_backend, madmom_downbeats
+from worker.analysis.beats_learned import learned_grid
+from worker.analysis.beats_madmom import LEARNED, MADMOM, chosen_backend, madmom_downbeats
 from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
 from worker.analysis.downbeats import Meter, beat_cues, choose_meter, downbeat_times
 from worker.analysis.key import estimate_key
@@ -24,19 +25,21 @@ from worker.library.decode import DecodeError, decode_mono
 
 ANALYZER_VERSION = "dsp-3"  # bump when results change, so cached analyses are recomputed
 MADMOM_ANALYZER_VERSION = "madmom-1"
+LEARNED_ANALYZER_VERSION = "learned-1"
 TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
 
 
 def current_analyzer(beats_backend: str | None = None) -> str:
     """The version an analysis made now would carry: a cached one with another version is stale."""
-    return MADMOM_ANALYZER_VERSION if chosen_backend(beats_backend) == MADMOM else ANALYZER_VERSION
+    versions = {MADMOM: MADMOM_ANALYZER_VERSION, LEARNED: LEARNED_ANALYZER_VERSION}
+    return versions.get(chosen_backend(beats_backend), ANALYZER_VERSION)
 
 
 def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_backend: str | None = None) -> dict:
     """Beats, downbeats, tempo map, meter and key of a mono float wave at `sample_rate` (no loudness).
 
-    `beats_backend` is "dsp" (built in, the default) or "madmom" (optional, non-commercial models); when None,
-    $CUESTEER_BEATS decides."""
+    `beats_backend` is "dsp" (built in), "learned" (our network, `beat_model.pt`) or "madmom" (optional,
+    non-commercial models); when None, $CUESTEER_BEATS decides, else `beats_madmom.default_backend()`."""
     backend = chosen_backend(beats_backend)
     original, original_rate = wave, sample_rate
     if sample_rate != ANALYSIS_RATE:
@@ -46,6 +49,8 @@ def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_ba
     chroma = chromagram(wave)
     if backend == MADMOM:
         beats, downbeats, meter = _madmom_grid(original, original_rate)
+    elif backend == LEARNED:
+        beats, downbeats, meter = learned_grid(wave)
     else:
         beats, downbeats, meter = _dsp_grid(wave, chroma)
     key = estimate_key(chroma)

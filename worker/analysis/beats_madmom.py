@@ -12,9 +12,11 @@ import os
 
 import numpy as np
 
+from worker.analysis.beat_model import weights_available
+
 BACKEND_ENV = "CUESTEER_BEATS"
-DSP, MADMOM = "dsp", "madmom"
-BACKENDS = (DSP, MADMOM)
+DSP, MADMOM, LEARNED = "dsp", "madmom", "learned"
+BACKENDS = (DSP, MADMOM, LEARNED)
 MADMOM_RATE = 44100  # the rate madmom's networks were trained at
 MADMOM_FPS = 100
 BEATS_PER_BAR = (3, 4)
@@ -30,11 +32,18 @@ class MadmomUnavailable(RuntimeError):
 
 
 def chosen_backend(requested: str | None = None) -> str:
-    """The beat backend to use: the explicit request, else $CUESTEER_BEATS, else the built-in DSP tracker."""
-    name = (requested or os.environ.get(BACKEND_ENV) or DSP).strip().lower()
+    """The beat backend to use: the explicit request, else $CUESTEER_BEATS, else the built-in default."""
+    name = (requested or os.environ.get(BACKEND_ENV) or default_backend()).strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"unknown beat backend {name!r} (from {BACKEND_ENV} or the request): use one of {BACKENDS}")
+    if name == LEARNED and not weights_available():  # weights not shipped (e.g. a trimmed build): DSP fallback
+        return DSP
     return name
+
+
+def default_backend() -> str:
+    """The built-in DSP tracker (the learned network is chosen by name: `CUESTEER_BEATS=learned`)."""
+    return DSP
 
 
 def require_madmom():

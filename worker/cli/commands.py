@@ -39,6 +39,7 @@ def print_json(value: Any) -> None:
 
 
 def _modules() -> list:
+    from worker.analysis.beat_train import cli as train_beats
     from worker.cli import (
         analyze,
         demo,
@@ -54,7 +55,8 @@ def _modules() -> list:
         train_offline,
     )
 
-    return [index, search, embed, analyze, export, generate, library, prior, models, doctor, demo, train_offline]
+    return [index, search, embed, analyze, export, generate, library, prior, models, doctor, demo, train_offline,
+            train_beats]
 
 
 MODULES = _modules()

@@ -1,0 +1,138 @@
+"""Beats and downbeats from our network's activations: a beat-period hidden Markov model decoded by Viterbi.
+
+The state is (beat period p in frames, frames since the last beat φ); φ advances by one each frame, and when
+it wraps the next period is chosen with a cost for changing tempo (Krebs, Böck & Widmer 2015, without the bar
+level). Frames near φ = 0 "emit" the beat activation, the rest its complement. The meter then comes from the
+downbeat activation at the decoded beats. Everything here is numpy; only `beat_model.activations` uses torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from worker.analysis.beat_model import BEAT, DOWNBEAT, activations, model_fps
+from worker.analysis.downbeats import Meter
+
+MIN_BPM = 50.0
+MAX_BPM = 230.0
+TRANSITION_LAMBDA = 100.0  # tempo-change cost at each beat: exp(-λ·|p'/p - 1|) (madmom's default)
+OBSERVATION_LAMBDA = 16  # the first 1/λ of each period are "beat" states
+ACTIVE_THRESHOLD = 0.2  # beats are kept between the first and last frame the network calls this likely a beat
+REFINE_FRAMES = 2  # a decoded beat may move to the activation peak this many frames away
+METERS = (4, 3)
+METER_MARGIN = 0.02  # mean downbeat probability by which 3/4 must beat 4/4
+EPS = 1e-7
+
+
+@dataclass(frozen=True)
+class BeatSpace:
+    periods: np.ndarray  # (P,) int
+    starts: np.ndarray  # (P,) index of each period's φ = 0 state in the flat state vector
+    ends: np.ndarray  # (P,) index of each period's last state
+    beat_mask: np.ndarray  # (S,) bool: states that emit the beat activation
+    log_transition: np.ndarray  # (P from, P to)
+
+
+def beat_space(fps: float, min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM) -> BeatSpace:
+    periods = np.arange(int(np.floor(60.0 * fps / max_bpm)), int(np.ceil(60.0 * fps / min_bpm)) + 1)
+    starts = np.concatenate([[0], np.cumsum(periods)[:-1]])
+    ends = starts + periods - 1
+    phase = np.concatenate([np.arange(p) for p in periods])
+    period_of = np.repeat(periods, periods)
+    beat_mask = phase < np.maximum(period_of / OBSERVATION_LAMBDA, 1)
+    ratio = periods[None, :] / periods[:, None]
+    trans = np.exp(-TRANSITION_LAMBDA * np.abs(ratio - 1.0))
+    trans /= trans.sum(axis=1, keepdims=True)
+    return BeatSpace(periods, starts, ends, beat_mask, np.log(np.maximum(trans, 1e-300)))
+
+
+def decode_beats(activation: np.ndarray, fps: float, space: BeatSpace | None = None) -> np.ndarray:
+    """Beat frames (fractional) of the most likely state path given per-frame beat probabilities."""
+    act = np.clip(np.asarray(activation, np.float64), EPS, 1 - EPS)
+    if len(act) < 2 or act.max() < ACTIVE_THRESHOLD:
+        return np.zeros(0)
+    space = space or beat_space(fps)
+    on = np.log(act)
+    off = np.log((1 - act) / (OBSERVATION_LAMBDA - 1))
+    beat_idx = np.flatnonzero(space.beat_mask)
+    score = np.full(len(space.beat_mask), -np.log(len(space.beat_mask)))
+    back = np.empty((len(act), len(space.periods)), np.int16)
+    for t in range(len(act)):
+        if t:
+            entering = score[space.ends][:, None] + space.log_transition  # [from, to]
+            back[t] = np.argmax(entering, axis=0)
+            shifted = np.empty_like(score)
+            shifted[1:] = score[:-1]
+            shifted[space.starts] = entering[back[t], np.arange(len(space.periods))]
+            score = shifted
+        score += off[t]
+        score[beat_idx] += on[t] - off[t]
+    return _backtrack(score, back, space, len(act))
+
+
+def _backtrack(score: np.ndarray, back: np.ndarray, space: BeatSpace, count: int) -> np.ndarray:
+    state = int(np.argmax(score))
+    block = int(np.searchsorted(space.starts, state, side="right") - 1)
+    phase = state - int(space.starts[block])
+    t, beats = count - 1, []
+    while True:
+        t -= phase  # back to this period's φ = 0: a beat
+        if t < 0:
+            break
+        beats.append(t)
+        if t == 0:
+            break
+        block = int(back[t, block])
+        phase = int(space.periods[block]) - 1
+        t -= 1
+    return np.array(beats[::-1], np.float64)
+
+
+def trim_and_refine(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Drop beats outside the active span (silence before and after the music) and move each to the
+    activation peak within REFINE_FRAMES, with parabolic sub-frame precision."""
+    active = np.flatnonzero(activation >= ACTIVE_THRESHOLD)
+    if len(active) == 0 or len(frames) == 0:
+        return np.zeros(0)
+    margin = float(np.median(np.diff(frames))) / 2 if len(frames) > 1 else 0.0
+    frames = frames[(frames >= active[0] - margin) & (frames <= active[-1] + margin)]
+    out = frames.astype(np.float64)
+    last = len(activation) - 1
+    for i, f in enumerate(frames.astype(int)):
+        lo, hi = max(f - REFINE_FRAMES, 1), min(f + REFINE_FRAMES, last - 1)
+        if hi < lo:
+            continue
+        j = lo + int(np.argmax(activation[lo : hi + 1]))
+        a, b, c = activation[j - 1], activation[j], activation[j + 1]
+        denom = a - 2 * b + c
+        out[i] = j + (float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0)
+    return out
+
+
+def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray) -> Meter:
+    """Beats per bar and first downbeat: the meter and phase whose would-be downbeats the network likes most."""
+    if len(beat_frames) == 0:
+        return Meter(METERS[0], 0)
+    idx = np.clip(np.round(beat_frames).astype(int), 0, len(downbeat) - 1)
+    cues = np.array([downbeat[max(i - REFINE_FRAMES, 0) : i + REFINE_FRAMES + 1].max() for i in idx])
+    best: tuple[float, Meter] | None = None
+    for rank, per_bar in enumerate(METERS):
+        if len(cues) < 2 * per_bar and best is not None:
+            continue
+        for phase in range(min(per_bar, len(cues))):
+            score = float(cues[phase::per_bar].mean()) - rank * METER_MARGIN
+            if best is None or score > best[0]:
+                best = (score, Meter(per_bar, phase))
+    return best[1] if best else Meter(METERS[0], 0)
+
+
+def learned_grid(wave: np.ndarray, network=None) -> tuple[np.ndarray, np.ndarray, Meter]:
+    """(beat times, downbeat times, meter) of a mono wave at ANALYSIS_RATE from the trained network."""
+    acts = activations(wave, network)
+    fps = model_fps()
+    frames = trim_and_refine(acts[:, BEAT], decode_beats(acts[:, BEAT], fps))
+    meter = choose_meter(acts[:, DOWNBEAT], frames)
+    beats = frames / fps
+    return beats, beats[meter.first_downbeat :: meter.beats_per_bar], meter
