@@ -260,7 +260,10 @@ class MainWindow(QMainWindow):
         """The picture zone's per-scene choice for its video: {video, video_range?, split} or None (frames)."""
         if query == self.video_query:
             return
+        old_video = (self.video_query or {}).get("video")
         self.video_query = query
+        if self.cue_timeline is not None and (query or {}).get("video") != old_video:
+            self.cue_timeline.clear_scene_cues()  # another video (or none): the old cues no longer fit the picture
         self._schedule_search()
 
     def search_params(self) -> dict[str, Any]:

@@ -507,6 +507,13 @@ class TimelineView(QWidget):
         if event.key() == Qt.Key.Key_M:
             self.add_marker(self._position)
             return
+        if event.key() in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight) and self.bands:
+            step = 1 if event.key() == Qt.Key.Key_BracketRight else -1  # [ ] previous / next scene cue
+            index = min(len(self.bands) - 1, max(0, self.selected_band + step))
+            if index != self.selected_band:
+                self.select_band(index)
+                self.bandSelected.emit(index)
+            return
         if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             step = 1.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1
             t = max(0.0, self._position + (step if event.key() == Qt.Key.Key_Right else -step))

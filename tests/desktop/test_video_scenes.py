@@ -173,3 +173,36 @@ def test_cancel_stops_a_running_per_scene_search(app: App) -> None:
     wait_for(lambda: link.ping(timeout=CALL_TIMEOUT_S).running.get("interactive", 0) == 0, CALL_TIMEOUT_S,
              "the worker's search lane to be free")
     assert (list(view.bands), _paths(window.results.model.results)) == before  # what was shown stays
+
+
+def test_keys_step_through_the_cues_and_in_out_set_the_range_sent(app: App) -> None:
+    window = app.window
+    window.auto_search = False  # the parameters only: no more searches from here on
+    view = window.timeline_view
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert view.selected_band == 1 and window.cue_timeline.scene_index == 1
+    assert _paths(window.results.model.results) == _paths(window.last_reply["cues"][1]["results"])
+    QTest.keyClick(view, Qt.Key.Key_BracketRight)
+    QTest.keyClick(view, Qt.Key.Key_BracketRight)  # already the last cue: stays
+    assert view.selected_band == 2
+
+    options = window.picture.scene_search
+    window.picture.picker.seek(4.0)
+    options.in_button.click()
+    window.picture.picker.seek(20.5)
+    options.out_button.click()
+    assert window.search_params()["video_range"] == [4.0, 20.5] and "Range 0:04.0–0:20.5" in options.range_label.text()
+    options.set_out(4.5)  # an out point before the in point + 1 s starts the range again from it
+    assert options.video_range() == [0.0, 4.5]
+    options.whole_button.click()
+    assert "video_range" not in window.search_params() and not options.whole_button.isEnabled()
+
+    options.each_scene.setChecked(False)  # the picked frames become the query again: one result list
+    params = window.search_params()
+    assert "video" not in params and params["images"] == window.picture.picker.chosen()
+    assert view.bands == [] and view.rows().bands.height() == 0  # the cues no longer answer the query
+    options.each_scene.setChecked(True)
+    assert window.search_params()["video"] == window.picture.video
+    window.picture.clear()
+    assert window.video_query is None and "video" not in window.search_params()
