@@ -33,6 +33,10 @@ Embedding (nothing else is needed; all decoding runs on Qt's thread pool through
     timeline.fitRequested.connect(lambda s: bridge.request("export", "export", {**export_params, "fit_s": s}, …))
     # then set_cue(fitted_path, …) with the fitted file and its analysis; timeline.clear_fit() if the fit failed.
 
+A video searched per scene (`zone.video_query()` → search(video=…, split=True); `zone.video_query_changed`):
+    timeline.set_bands(desktop.picture.scene_cues.cues_from_reply(reply), selected=0)  # one band per cue
+    timeline.bandSelected.connect(lambda i: …)   # a band clicked (or [ ] pressed): list that cue's results
+
 Markers: users add them (double-click in the Markers row, or M at the playhead) and remove them (right-click);
 `timeline.markersChanged(list[(seconds, label)])` reports the new list (e.g. for the export's markers file);
 the fit handle snaps to them. Other signals: `zone.picker.busy_changed(bool)` while scenes are found.
