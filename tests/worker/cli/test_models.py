@@ -9,12 +9,14 @@ import http.server
 import json
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.installer.hub_layout import to_blob_layout
 from tests.worker.encoders.tiny_models import save_to_hub_cache, tiny_clip
+from tests.worker.models.fake_hub import FakeHub, serving
 from worker.cli.main import main
 from worker.models import cache, manifest, status, torch_hub
 from worker.models.checksums import CORRUPT, MISSING, OK, UNVERIFIED, Expected, git_blob_sha1
@@ -233,82 +235,8 @@ def test_bundled_offline_model_cannot_be_pulled(capsys) -> None:
     assert "ships inside cuesteer" in capsys.readouterr().err
 
 
-class _FakeHub(http.server.BaseHTTPRequestHandler):
-    """The few Hub endpoints a pull uses: model info with file hashes, HEAD/GET `resolve` with Range."""
-
-    repo_id = ""
-    commit = COMMIT
-    files: dict[str, bytes] = {}
-    requests: list[tuple[str, str, str]] = []  # (method, file, Range header)
-    damaged: set[str] = set()  # files whose bytes are flipped on the way (the published hash stays right)
-
-    @classmethod
-    def etag(cls, name: str) -> str:
-        data = cls.files[name]
-        if name.endswith(".safetensors"):
-            return hashlib.sha256(data).hexdigest()
-        return hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
-
-    def _file(self) -> str | None:
-        prefix = f"/{self.repo_id}/resolve/"
-        if not self.path.startswith(prefix):
-            return None
-        return self.path[len(prefix):].split("/", 1)[1].split("?")[0]
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        name = self._file()
-        type(self).requests.append(("HEAD", name or self.path, ""))
-        if name not in self.files:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("X-Repo-Commit", self.commit)
-        self.send_header("ETag", f'"{self.etag(name)}"')
-        self.send_header("Content-Length", str(len(self.files[name])))
-        self.end_headers()
-
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path.startswith(f"/api/models/{self.repo_id}"):
-            siblings = []
-            for name, data in self.files.items():
-                entry = {"rfilename": name, "size": len(data),
-                         "blobId": hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()}
-                if name.endswith(".safetensors"):
-                    entry["lfs"] = {"sha256": self.etag(name), "size": len(data), "pointerSize": 134}
-                siblings.append(entry)
-            body = json.dumps({"id": self.repo_id, "sha": self.commit, "siblings": siblings}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        name = self._file()
-        byte_range = self.headers.get("Range", "")
-        type(self).requests.append(("GET", name or self.path, byte_range))
-        data = self.files.get(name or "")
-        if data is None:
-            self.send_response(404)
-            self.end_headers()
-            return
-        start = int(byte_range.split("=")[1].split("-")[0]) if byte_range else 0
-        self.send_response(206 if byte_range else 200)
-        if byte_range:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        body = data[start:]
-        if name in self.damaged:
-            body = bytes(b ^ 0xFF for b in body)
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        return None
-
-
 @pytest.fixture
-def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_clip_objects):
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_clip_objects) -> Iterator[FakeHub]:
     """A local Hub serving a tiny CLIP as `openai/clip-vit-base-patch32` (plus a README a pull must skip)."""
     import huggingface_hub.constants
 
@@ -316,36 +244,33 @@ def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_clip_objects)
     source = tmp_path / "source"
     model.save_pretrained(source)
     processor.save_pretrained(source)
-    _FakeHub.repo_id, _FakeHub.requests, _FakeHub.damaged = CLIP.repo_id, [], set()
-    _FakeHub.files = {p.name: p.read_bytes() for p in sorted(source.iterdir()) if p.is_file()}
-    _FakeHub.files["README.md"] = b"# not needed\n"
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeHub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # read once at its import
-    yield tmp_path / "hub"
-    server.shutdown()
+    files = {p.name: p.read_bytes() for p in sorted(source.iterdir()) if p.is_file()}
+    files["README.md"] = b"# not needed\n"
+    with serving(FakeHub(CLIP.repo_id, files, commit=COMMIT)) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # read once at its import
+        yield hub
 
 
-def test_pull_fetches_the_planned_files_resumes_and_records_hashes(fake_hub: Path, capsys) -> None:
+def test_pull_fetches_the_planned_files_resumes_and_records_hashes(served: FakeHub, tmp_path: Path, capsys) -> None:
     from worker.models.pull import pull
 
-    weights = _FakeHub.files["model.safetensors"]
-    blobs = fake_hub / "models--openai--clip-vit-base-patch32" / "blobs"
+    weights = served.files["model.safetensors"]
+    blobs = tmp_path / "hub" / "models--openai--clip-vit-base-patch32" / "blobs"
     blobs.mkdir(parents=True)
     half = len(weights) // 2
-    (blobs / f"{_FakeHub.etag('model.safetensors')}.incomplete").write_bytes(weights[:half])  # interrupted pull
+    (blobs / f"{served.etag('model.safetensors')}.incomplete").write_bytes(weights[:half])  # interrupted pull
     seen: list[float] = []
     result = pull(CLIP, on_progress=lambda stage, fraction, message: seen.append(fraction))
 
-    fetched = {name for method, name, _ in _FakeHub.requests if method == "GET"}
+    fetched = {name for method, name, _ in served.requests if method == "GET" and "/api/" not in name}
     assert "README.md" not in fetched and {"config.json", "model.safetensors", "tokenizer.json"} <= fetched
-    assert ("GET", "model.safetensors", f"bytes={half}-") in _FakeHub.requests  # resumed, not restarted
+    assert ("GET", "model.safetensors", f"bytes={half}-") in served.requests  # resumed, not restarted
     assert result.commit == COMMIT and result.files == len(fetched)
     assert seen[-1] == 1.0 and seen == sorted(seen)
-    assert manifest_path(CLIP, COMMIT, fake_hub).is_file()
+    assert manifest_path(CLIP, COMMIT, tmp_path / "hub").is_file()
     code, out = run_json(capsys, "models", "verify", "clip")
     assert code == 0 and {f["status"] for f in out["models"][0]["files"]} == {OK}
 
@@ -354,29 +279,29 @@ def test_pull_fetches_the_planned_files_resumes_and_records_hashes(fake_hub: Pat
     assert ClipEncoder(device="cpu").embed_text(["a forest in the rain"]).shape == (1, 16)
 
 
-def test_pull_refuses_a_repository_without_what_the_model_needs(fake_hub: Path) -> None:
+def test_pull_refuses_a_repository_without_what_the_model_needs(served: FakeHub, tmp_path: Path) -> None:
     from worker.models.pull import PullError, pull
 
-    del _FakeHub.files["tokenizer.json"]
+    del served.files["tokenizer.json"]
     with pytest.raises(PullError, match="lacks tokenizer.json or vocab.json"):
         pull(CLIP)
-    assert not any(method == "GET" and name == "model.safetensors" for method, name, _ in _FakeHub.requests)
+    assert not any(method == "GET" and name == "model.safetensors" for method, name, _ in served.requests)
 
 
-def test_a_file_damaged_in_transit_is_refused_and_removed(fake_hub: Path) -> None:
+def test_a_file_damaged_in_transit_is_refused_and_removed(served: FakeHub, tmp_path: Path) -> None:
     from worker.models.pull import PullError, pull
 
-    _FakeHub.damaged = {"model.safetensors"}
+    served.damaged = {"model.safetensors"}
     with pytest.raises(PullError, match="model.safetensors: sha256 is .* expected .* run `cuesteer models pull clip`"):
         pull(CLIP)
-    blobs = fake_hub / "models--openai--clip-vit-base-patch32" / "blobs"
-    assert not (blobs / _FakeHub.etag("model.safetensors")).exists()
+    blobs = tmp_path / "hub" / "models--openai--clip-vit-base-patch32" / "blobs"
+    assert not (blobs / served.etag("model.safetensors")).exists()
     assert status.model_status(CLIP).state != "present"
-    _FakeHub.damaged = set()
+    served.damaged = set()
     assert pull(CLIP).commit == COMMIT  # the next pull completes
 
 
-def test_pull_as_a_worker_job_reports_progress_and_stops_on_cancel(fake_hub: Path) -> None:
+def test_pull_as_a_worker_job_reports_progress_and_stops_on_cancel(served: FakeHub, tmp_path: Path) -> None:
     from worker.jobs import Cancelled, Job
     from worker.models.report import models_report, pull_model
 
@@ -384,7 +309,7 @@ def test_pull_as_a_worker_job_reports_progress_and_stops_on_cancel(fake_hub: Pat
     cancelled.cancel()
     with pytest.raises(Cancelled):
         pull_model("clip", cancelled)
-    assert not any(method == "GET" and "/api/" not in name for method, name, _ in _FakeHub.requests)
+    assert not any(method == "GET" and "/api/" not in name for method, name, _ in served.requests)
     events: list[tuple] = []
     result = pull_model("clip", Job(progress_fn=lambda *a: events.append(a)))
     assert result["commit"] == COMMIT and events[-1][:2] == ("pull", 1.0)
