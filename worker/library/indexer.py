@@ -4,6 +4,9 @@ Unchanged files (same size and mtime) are skipped; a file whose content hash mat
 move and keeps its vectors; same bytes at two paths are embedded once and both paths are listed; tracks gone
 from disk are tombstoned, then compacted. Every batch is one transaction, so a killed indexer resumes where it
 stopped. The FAISS file is rebuilt from the catalogue at the end (atomically).
+
+Worker processes start while files are still being hashed, and the largest files go first, so no worker idles
+at the start or sits alone on a long file at the end.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from worker.jobs import Job
 from worker.library.catalogue import KIND_TRACK, KIND_WINDOW, Library, now
 from worker.library.embed_file import Embedded
 from worker.library.fingerprint import content_hash
-from worker.library.pool import FilePool, wants_processes
+from worker.library.pool import FilePool, start_pool, wants_processes
 from worker.library.scan import Found, ScanError, scan
 from worker.library.tags import read_tags
 from worker.library.vector_index import build_index, save_index
@@ -79,8 +82,17 @@ def index_folders(library: Library, encoder: Encoder, roots: Sequence[str | os.P
             job.checkpoint()
     job.progress("scan", 1.0, f"{len(found)} files found")
 
-    todo, duplicates = _plan(library, found, roots, report, job)
-    _embed_batches(library, encoder, todo, report, job, workers or _cores(), batch_tracks, process_min_bytes)
+    rows = {os.fsdecode(r["path_bytes"]): r for r in library.tracks() if r["status"] != "deleted"}
+    changed = [f for f in found if not _unchanged(rows.get(f.path), f)]
+    processes = wants_processes(encoder) and sum(f.size for f in changed) >= process_min_bytes
+    starting = start_pool(encoder, min(workers or _cores(), len(changed)), processes=processes) if changed else None
+    try:
+        todo, duplicates = _plan(library, rows, found, roots, report, job)
+        todo.sort(key=lambda t: t.found.size, reverse=True)  # the longest files must not be the last ones
+        _embed_batches(library, todo, report, job, starting, batch_tracks)
+    finally:
+        if starting is not None:
+            _close_when_started(starting)
     _record_duplicates(library, duplicates, report)
     report.deleted += library.compact()
     rebuild_index(library, job)
@@ -106,10 +118,23 @@ def rebuild_index(library: Library, job: Job | None = None) -> None:
     save_index(build_index(ids, vectors), library.folder, generation)
 
 
-def _plan(library: Library, found: list[Found], roots: list[str], report: IndexReport,
+def _unchanged(row, item: Found) -> bool:
+    return row is not None and row["size"] == item.size and row["mtime_ns"] == item.mtime_ns
+
+
+def _close_when_started(starting: Future) -> None:
+    """Close the pool once it exists (a cancel or an error may come while it is still starting)."""
+    try:
+        pool = starting.result()
+    except Exception:  # noqa: BLE001 - it never started: nothing to close
+        return
+    pool.close(interrupted=True)
+
+
+def _plan(library: Library, rows: dict, found: list[Found], roots: list[str], report: IndexReport,
           job: Job) -> tuple[list[_Todo], list[tuple[Found, str]]]:
-    """Sort found files into unchanged / moved / duplicate / to-embed; tombstone what vanished."""
-    rows = {os.fsdecode(r["path_bytes"]): r for r in library.tracks() if r["status"] != "deleted"}
+    """Sort found files into unchanged / moved / duplicate / to-embed; tombstone what vanished.
+    `rows`: the catalogue's live tracks by path."""
     seen = {f.path for f in found}
     vanished = {
         r["hash"]: r for p, r in rows.items()
@@ -124,7 +149,7 @@ def _plan(library: Library, found: list[Found], roots: list[str], report: IndexR
             job.checkpoint()
             job.progress("plan", i / max(len(found), 1), "checking for changes")
         row = rows.get(item.path)
-        if row is not None and row["size"] == item.size and row["mtime_ns"] == item.mtime_ns:
+        if _unchanged(row, item):
             report.skipped += 1
             if row["status"] == "error":
                 report.errors.append({"path": item.path, "reason": row["error"] or "unreadable"})
@@ -166,14 +191,21 @@ def _tombstone_missing(library: Library, rows: dict, seen: set[str], roots: list
                            [(now(), i) for i in gone])
 
 
-def _embed_batches(library: Library, encoder: Encoder, todo: list[_Todo], report: IndexReport, job: Job,
-                   workers: int, batch_tracks: int, process_min_bytes: int) -> None:
+def _embed_batches(library: Library, todo: list[_Todo], report: IndexReport, job: Job, starting: Future | None,
+                   batch_tracks: int) -> None:
     """Embed in parallel, commit batch by batch in order. Files of the next batch are already queued while one
     is committed, so workers never wait for the catalogue; a cancel stops running work within POLL_S."""
+    if not todo or starting is None:
+        return
     total_bytes = sum(t.found.size for t in todo) or 1
     done_bytes = 0
-    processes = wants_processes(encoder) and total_bytes >= process_min_bytes
-    pool = FilePool(encoder, min(workers, len(todo)), processes=processes)
+    while True:  # the pool may still be starting
+        job.checkpoint()
+        try:
+            pool: FilePool = starting.result(timeout=POLL_S)
+            break
+        except TimeoutError:
+            continue
     futures: dict[int, Future] = {}
     queued = 0
     interrupted = True

@@ -4,6 +4,9 @@ GIL and would otherwise load their weights once per process), or inline.
 
 Workers only compute: the indexer's own process alone writes the catalogue, so batch atomicity and crash safety
 do not depend on them. A worker whose parent dies (kill -9) exits within a second instead of lingering.
+
+Starting processes costs ~1 s of wall time (the forkserver imports numpy, scipy and the decoders once), so the
+indexer starts the pool with `start_pool` while it is still hashing files, and every worker starts at once.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from worker.encoders.base import Encoder
@@ -23,6 +26,8 @@ PARENT_POLL_S = 1.0
 START_TIMEOUT_S = 60.0  # a worker that cannot even start (no `__main__` guard in a script, no /dev/shm) in time
 START_METHOD = "forkserver"  # workers fork from a clean server process: no copy of the indexer's threads or locks
 CRASHED = "the decoder crashed on this file"
+# Imported once in the forkserver instead of in every worker (the decoders are imported lazily by decode.py).
+PRELOAD = ("av", "soundfile", "soxr", "threadpoolctl", "worker.library.embed_file")
 
 _encoder: Encoder | None = None
 log = logging.getLogger(__name__)
@@ -83,15 +88,18 @@ class FilePool:
     def _start(self, workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(START_METHOD)
         if START_METHOD == "forkserver":  # workers fork with these already imported (no effect once it runs)
-            context.set_forkserver_preload([__name__, type(self.encoder).__module__])
+            context.set_forkserver_preload([__name__, type(self.encoder).__module__, *PRELOAD])
         return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                    initargs=(self.encoder, os.getpid()))
 
     def _start_checked(self, workers: int) -> ProcessPoolExecutor | None:
         """A pool whose workers have started, or None (then threads do the work, slower but correct)."""
         executor = self._start(workers)
-        try:
-            executor.submit(_ready).result(timeout=START_TIMEOUT_S)
+        try:  # one task per worker while none is idle: all of them are started (and import) side by side
+            ready = [executor.submit(_ready) for _ in range(workers)]
+            wait(ready, timeout=START_TIMEOUT_S)
+            for future in ready:
+                future.result(timeout=0)
         except Exception as exc:  # noqa: BLE001 - any start failure means: don't use processes
             log.warning("indexing without worker processes: they failed to start (%s)", exc or type(exc).__name__)
             self._executor = executor
@@ -111,6 +119,20 @@ class FilePool:
             return Embedded(path, error=CRASHED)
         finally:
             single.close(interrupted=True)
+
+
+def start_pool(encoder: Encoder, workers: int, *, processes: bool) -> Future:
+    """Future[FilePool], started on a background thread so the caller can go on (e.g. hashing files)."""
+    out: Future = Future()
+
+    def run() -> None:
+        try:
+            out.set_result(FilePool(encoder, workers, processes=processes))
+        except BaseException as exc:  # handed to whoever takes the pool
+            out.set_exception(exc)
+
+    threading.Thread(target=run, name="start-pool", daemon=True).start()
+    return out
 
 
 class _Deferred(Future):
