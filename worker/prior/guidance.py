@@ -55,8 +55,10 @@ def cfg_denoise(denoiser: Denoiser, x: torch.Tensor, sigma: torch.Tensor,
     if omega == 0.0:
         return denoiser(x, sigma, condition)
     # Both branches in one batch (the unconditional one with a zero condition, as in training): on a CPU a
-    # small batch costs per operation, not per row, so this nearly halves a guided step.
-    both = torch.cat([condition.expand(len(x), -1), condition.new_zeros(len(x), condition.shape[-1])])
+    # small batch costs per operation, not per row, so this nearly halves a guided step. A shared condition
+    # stays two rows (one per branch), so the network modulates each half of the batch once, not per row.
+    rows = 1 if len(condition) == 1 else len(x)
+    both = torch.cat([condition.expand(rows, -1), condition.new_zeros(rows, condition.shape[-1])])
     conditional, unconditional = denoiser(torch.cat([x, x]), sigma, both).chunk(2)
     return (1.0 + omega) * conditional - omega * unconditional
 

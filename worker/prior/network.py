@@ -102,12 +102,20 @@ class ResidualMLP(nn.Module):
 
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor, condition: torch.Tensor | None = None
                 ) -> torch.Tensor:
+        """condition rows: 1 (shared), one per row of x, or g < b groups of b/g contiguous rows each (CFG's
+        two branches): the modulation is then computed once per group instead of once per row."""
         emb = self.embed(c_noise, condition)
+        groups = emb.shape[0]
         h = self.input(x)
+        if groups not in (1, len(x)):
+            if len(x) % groups:
+                raise ValueError(f"{len(x)} rows cannot share {groups} condition rows in equal groups")
+            h, emb = h.reshape(groups, -1, h.shape[-1]), emb.unsqueeze(1)
         for block in self.blocks:
             h = block(h, emb)
         scale, shift = self.out_modulation(emb).chunk(2, dim=-1)
-        return self.output(self.out_norm(h) * (1.0 + scale) + shift)
+        out = self.output(self.out_norm(h) * (1.0 + scale) + shift)
+        return out.reshape(len(x), -1)
 
 
 class Regressor(nn.Module):
