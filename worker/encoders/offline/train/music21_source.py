@@ -1,8 +1,8 @@
 """Scores from music21's bundled corpus (training-only extra `train`), converted once to MIDI in the cache.
 
 The corpus is varied where our generator is not: Bach chorales, Palestrina and Monteverdi polyphony, Trecento
-pieces, a few piano and trio-sonata pieces and hundreds of single-line folk tunes (Ryan's Mammoth Collection,
-O'Neill) — the tunes become solo clips under random instruments. Scores carry few tempo marks, so each piece
+pieces, a few piano and trio-sonata pieces and hundreds of single-line folk tunes (Ryan's Mammoth
+Collection) — the tunes become solo clips under random instruments. Scores carry few tempo marks, so each piece
 gets a seeded tempo. The pieces used are a fixed, spaced selection per repertory; a piece is held out by a
 hash of its name, so adding repertories never moves a piece between splits.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 # repertory (corpus sub-directory) → how many pieces to take, evenly spaced through its sorted file list
 REPERTORIES: dict[str, int] = {
-    "bach": 100, "ryansMammoth": 150, "palestrina": 30, "monteverdi": 25, "trecento": 25, "oneills1850": 30,
-    "airdsAirs": 6, "corelli": 4, "schumann_clara": 4, "joplin": 1, "chopin": 1, "cpebach": 1,
-}  # the string quartets and operas are left out: one Beethoven quartet took 100 s to parse (and failed)
+    "bach": 100, "ryansMammoth": 150, "palestrina": 30, "monteverdi": 25, "trecento": 25,
+    "corelli": 4, "schumann_clara": 4, "joplin": 1, "chopin": 1, "cpebach": 1,
+}  # left out: string quartets (one Beethoven quartet took 100 s to parse, then failed) and multi-tune books
 MAX_BYTES = 400_000  # skip the largest encodings: parsing them costs minutes
 TEMPO_RANGE = (56, 170)  # seeded quarter-note BPM per piece
 HELD_OUT_EVERY = 5
