@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
             parts.insert(0, self.query.text().strip())
         if self.video_query is not None:
             cue = self.cue_timeline.current_scene if self.cue_timeline is not None else None
-            where = f" cue {cue.start_s:.1f}–{cue.end_s:.1f} s" if cue is not None else ""
+            where = f" cue {cue.start_s:.1f}-{cue.end_s:.1f} s" if cue else ""  # ASCII: MIDI text is latin-1
             parts.insert(0, f"video {Path(self.video_query['video']).name}{where}")
         elif self.images:
             parts.insert(0, f"{len(self.images)} image(s)")

@@ -142,8 +142,21 @@ def test_clicking_a_band_lists_that_cues_results_and_places_its_track_at_the_cue
         assert dialog.options().timecode.startswith("01:00:1")  # 01:00:18:00, give or take a frame of cut
         dialog.fps.setCurrentText("24")
         assert dialog.timecode.text() == timecode_at(third.start_s, "24")
+        dialog.fps.setCurrentText("25")
+        options = dialog.options()
     finally:
         dialog.deleteLater()
+    exported: list[dict] = []
+    window.export_finished.connect(exported.append)
+    window.export(options)
+    state = window.exports_panel.state
+    wait_for(lambda: exported or "failed" in state.text(), CALL_TIMEOUT_S, "the export of the cue's track")
+    assert exported, state.text()
+    window.export_finished.disconnect(exported.append)
+    # the WAV's BWF TimeReference puts it at the cue's scene: 01:00:00:00 + the cue's start, in 48-kHz samples
+    frames = round(third.start_s * 25)
+    assert exported[0]["timecode"] == options.timecode
+    assert exported[0]["time_reference"] == (3600 * 25 + frames) * 48000 // 25
 
 
 def test_cancel_stops_a_running_per_scene_search(app: App) -> None:
