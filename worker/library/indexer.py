@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,8 @@ from worker.library.vector_index import build_index, save_index
 from worker.settings import BATCH_TRACKS, PROCESS_POOL_MIN_BYTES
 
 POLL_S = 0.1  # how often a wait for workers checks for a cancel
+# (path, (size, mtime_ns) now or None when gone) -> True for a file still being written: left alone this time
+Unsettled = Callable[[str, "tuple[int, int] | None"], bool]
 
 
 @dataclass
@@ -60,11 +62,13 @@ class _Todo:
 
 def index_folders(library: Library, encoder: Encoder, roots: Sequence[str | os.PathLike[str]], *,
                   job: Job | None = None, workers: int | None = None,
-                  batch_tracks: int = BATCH_TRACKS, process_min_bytes: int = PROCESS_POOL_MIN_BYTES) -> IndexReport:
+                  batch_tracks: int = BATCH_TRACKS, process_min_bytes: int = PROCESS_POOL_MIN_BYTES,
+                  unsettled: Unsettled | None = None) -> IndexReport:
     """Bring the library up to date with `roots`. The caller holds the library's write lock.
 
     `workers` (default: the cores) files are embedded at once, in worker processes when the encoder is numpy
-    code and there are at least `process_min_bytes` to embed, else in threads."""
+    code and there are at least `process_min_bytes` to embed, else in threads. Paths `unsettled` says are still
+    changing (see watch.py) are neither embedded nor tombstoned this time."""
     job = job or Job()
     started = time.monotonic()
     report = IndexReport()
@@ -81,13 +85,17 @@ def index_folders(library: Library, encoder: Encoder, roots: Sequence[str | os.P
         if len(found) % 500 == 0:
             job.checkpoint()
     job.progress("scan", 1.0, f"{len(found)} files found")
+    held: set[str] = set()
+    if unsettled is not None:
+        held = {f.path for f in found if unsettled(f.path, (f.size, f.mtime_ns))}
+        found = [f for f in found if f.path not in held]
 
     rows = {os.fsdecode(r["path_bytes"]): r for r in library.tracks() if r["status"] != "deleted"}
     changed = [f for f in found if not _unchanged(rows.get(f.path), f)]
     processes = wants_processes(encoder) and sum(f.size for f in changed) >= process_min_bytes
     starting = start_pool(encoder, min(workers or _cores(), len(changed)), processes=processes) if changed else None
     try:
-        todo, duplicates = _plan(library, rows, found, roots, report, job)
+        todo, duplicates = _plan(library, rows, found, roots, report, job, _held(held, unsettled))
         todo.sort(key=lambda t: t.found.size, reverse=True)  # the longest files must not be the last ones
         _embed_batches(library, todo, report, job, starting, batch_tracks)
     finally:
@@ -131,11 +139,19 @@ def _close_when_started(starting: Future) -> None:
     pool.close(interrupted=True)
 
 
+def _held(held: set[str], unsettled: Unsettled | None) -> Callable[[str], bool]:
+    """Whether a path must be left as it is: held when found, or gone so recently that it may be mid-move."""
+    if unsettled is None:
+        return lambda path: False
+    return lambda path: path in held or unsettled(path, None)
+
+
 def _plan(library: Library, rows: dict, found: list[Found], roots: list[str], report: IndexReport,
-          job: Job) -> tuple[list[_Todo], list[tuple[Found, str]]]:
+          job: Job, held: Callable[[str], bool]) -> tuple[list[_Todo], list[tuple[Found, str]]]:
     """Sort found files into unchanged / moved / duplicate / to-embed; tombstone what vanished.
-    `rows`: the catalogue's live tracks by path."""
+    `rows`: the catalogue's live tracks by path; `held` paths are left alone."""
     seen = {f.path for f in found}
+    seen |= {p for p in rows if p not in seen and held(p)}
     vanished = {
         r["hash"]: r for p, r in rows.items()
         if p not in seen and _under(p, roots) and not os.path.exists(p) and r["status"] == "ok"
