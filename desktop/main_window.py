@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._training = False  # the current search is training the library's prior
         self._queued_search: dict[str, Any] | None = None
         self._search_fraction = 0.0  # the running search's progress (a video's cue count, not a cue's own stages)
+        self._search_step = ""  # the running video search's step ("cue 2 of 3: …"), kept under a cue's own stages
 
         # ---- left: picture, query, steering ----
         self.picture = self._make_picture_input()
@@ -296,7 +297,7 @@ class MainWindow(QMainWindow):
             self.results.summary.setText("Training this library's prior first (once); your latest query runs next…")
             return None
         self.last_params = params
-        self._search_fraction = 0.0
+        self._search_fraction, self._search_step = 0.0, ""
         self.results.show_busy("Finding music for each scene…" if "video" in params else "Searching…",
                                0.0 if "video" in params else None)
         return self.bridge.request(SEARCH_CHANNEL, "search", params, on_result=self._on_results,
@@ -351,9 +352,12 @@ class MainWindow(QMainWindow):
             self.results.show_busy(f"Training this library's prior (once): {event.message}", None)
             return
         self._training = False
+        text = event.message or event.stage
         if "video" not in self.last_params or event.stage == "video":  # a cue's own stages would rewind the bar
-            self._search_fraction = event.fraction
-        self.results.show_busy(f"Searching… {event.message or event.stage}", self._search_fraction)
+            self._search_fraction, self._search_step = event.fraction, text
+        elif self._search_step:
+            text = f"{self._search_step} · {text}"  # "cue 2 of 3: 9.0–18.0 s · sampling 16 seed embeddings"
+        self.results.show_busy(f"Searching… {text}", self._search_fraction)
 
     def _on_search_failed(self, event: Failed) -> None:
         self.results.end_busy()

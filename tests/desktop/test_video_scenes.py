@@ -94,7 +94,17 @@ def test_a_dropped_video_is_searched_per_scene_with_one_band_per_cue(app: App, s
     app.bridge.request("index", "index", {"paths": [str(app.music)]}, on_result=indexed.append)
     wait_for(lambda: indexed, CALL_TIMEOUT_S, "the library index")
     window.steering.add_spec("+ piano 0.8")  # phrases apply to every cue
-    reply = _wait_reply(app, lambda: drop_files(window.picture, [scene_video]), lambda r: "cues" in r)
+    shown: list[tuple[str, float | None]] = []
+    show_busy = window.results.show_busy
+    window.results.show_busy = lambda text, fraction=None: (shown.append((text, fraction)), show_busy(text, fraction))
+    try:
+        reply = _wait_reply(app, lambda: drop_files(window.picture, [scene_video]), lambda r: "cues" in r)
+    finally:
+        del window.results.show_busy
+    assert any("sampling frames of three-scenes.mp4" in text for text, _ in shown)
+    assert any(text.startswith("Searching… cue 3 of 3: 18.0–27.0 s") for text, _ in shown)
+    fractions = [f for _, f in shown if f is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(2 / 3)  # by cue, never rewound
 
     assert window.picture.scene_search.per_scene, "a video is searched per scene by default"
     params = window.last_params
