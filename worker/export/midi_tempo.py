@@ -8,6 +8,7 @@ Ableton Live ignores imported tempo without one; an optional track 2 clicks ever
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -25,10 +26,26 @@ REGION_VELOCITY = 64
 CLICK_CHANNEL = 9  # GM percussion
 CLICK_DOWNBEAT, CLICK_BEAT = 76, 77  # Hi / Low Wood Block
 CLICK_TICKS = PPQ // 8
+TYPOGRAPHY = str.maketrans({"–": "-", "—": "-", "−": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...",
+                           "·": "-", "♯": "#", "♭": "b"})
 MIDO_KEYS = {  # our key names → mido key_signature names
     **{f"{n} major": n for n in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")},
     **{f"{n} minor": f"{n}m" for n in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")},
 }
+
+
+def midi_text(text: str) -> str:
+    """`text` as MIDI meta text can hold it: mido writes latin-1 (what DAWs read), so anything else would fail the
+    whole export. Typographic punctuation becomes ASCII, accents are kept where latin-1 has them, the rest is '?'."""
+    text = unicodedata.normalize("NFC", text.translate(TYPOGRAPHY))
+    out = []
+    for ch in text:
+        if ord(ch) < 256:
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+        out.append(base or "?")
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -131,9 +148,10 @@ def build_tempo_midi(
     def add(tick: int, order: int, msg: mido.MetaMessage) -> None:
         events.append((tick, order, msg))
 
+    name = midi_text(name)
     add(0, 0, mido.MetaMessage("track_name", name=name))
     if text:
-        add(0, 1, mido.MetaMessage("text", text=text))
+        add(0, 1, mido.MetaMessage("text", text=midi_text(text)))
     if key in MIDO_KEYS:
         add(0, 2, mido.MetaMessage("key_signature", key=MIDO_KEYS[key]))
     previous_bar = None
@@ -148,7 +166,7 @@ def build_tempo_midi(
             add(grid.beat_tick(i), 4, _time_signature(grid.beats_per_bar[i]))
             previous_bar = grid.beats_per_bar[i]
     for at, label in markers:
-        add(seconds_to_tick(at, beats, grid), 5, mido.MetaMessage("marker", text=label))
+        add(seconds_to_tick(at, beats, grid), 5, mido.MetaMessage("marker", text=midi_text(label)))
     end_tick = max(seconds_to_tick(end_s, beats, grid), 1)
     conductor = _track(events, end_tick)
     region = _track(

@@ -85,3 +85,13 @@ def test_time_signatures_markers_key_and_region_note():
             notes.append((now, msg.type, msg.note))
     end_tick = 34 * PPQ  # 17 s at 120 BPM
     assert notes == [(0, "note_on", REGION_NOTE), (end_tick, "note_off", REGION_NOTE)]
+
+
+def test_text_outside_latin1_is_written_not_refused():
+    """A query in Japanese or an en dash in a description must not fail the export (mido writes latin-1)."""
+    midi = build_tempo_midi(np.arange(8) * 0.5, end_s=4.0, name="夜の港 – cue 2", text="+ warm strings · café ♯",
+                            markers=[(1.0, "Szene “Hafen” — Ende")])
+    metas = {m.type: m for m in _round_trip(midi).tracks[0] if m.is_meta}
+    assert metas["track_name"].name.endswith("- cue 2") and "?" in metas["track_name"].name
+    assert metas["text"].text == "+ warm strings - café #"
+    assert metas["marker"].text == 'Szene "Hafen" - Ende'
