@@ -37,7 +37,6 @@ ResultRole = Qt.ItemDataRole.UserRole + 1
 PeaksRole = Qt.ItemDataRole.UserRole + 2
 ROW_HEIGHT = 58
 THUMB_WIDTH = 132
-MAX_SEEDS_SHOWN = 6
 MAX_CACHED_THUMBS = 256
 PROGRESS_STEPS = 1000
 
@@ -47,9 +46,11 @@ def display_title(result: dict[str, Any]) -> str:
 
 
 def seeds_text(seeds: list[int]) -> str:
-    shown = ", ".join(str(s) for s in seeds[:MAX_SEEDS_SHOWN])
-    more = f" +{len(seeds) - MAX_SEEDS_SHOWN}" if len(seeds) > MAX_SEEDS_SHOWN else ""
-    return f"seed{'s' if len(seeds) != 1 else ''} {shown}{more}" if seeds else "query"
+    """Why a row ranks where it does: rows are ordered by how many seeds found them, and how high (rank fusion), so
+    a track several seeds agree on can outrank one with a higher best score that only one seed reached."""
+    if not seeds:
+        return "query"
+    return f"found by seed {seeds[0]}" if len(seeds) == 1 else f"found by {len(seeds)} seeds"
 
 
 def diversity_text(reply: dict[str, Any]) -> str:
@@ -85,8 +86,9 @@ class ResultsModel(QAbstractListModel):
         result = self.results[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return display_title(result)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return result["path"]
+        if role == Qt.ItemDataRole.ToolTipRole:  # the seed numbers reproduce a result (`--seed`)
+            seeds = result.get("seeds", [])
+            return result["path"] + (f"\nseeds {', '.join(map(str, seeds))}" if seeds else "")
         if role == ResultRole:
             return result
         if role == PeaksRole:

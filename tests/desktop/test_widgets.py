@@ -140,8 +140,8 @@ def test_no_output_device_is_shown_and_nothing_else_breaks(qtbot) -> None:
 
 
 def test_result_and_summary_lines() -> None:
-    assert seeds_text([1, 2, 3, 4, 5, 6, 7, 8]) == "seeds 1, 2, 3, 4, 5, 6 +2"
-    assert seeds_text([4]) == "seed 4" and seeds_text([]) == "query"
+    assert seeds_text([1, 2, 3, 4, 5, 6, 7, 8]) == "found by 8 seeds"
+    assert seeds_text([4]) == "found by seed 4" and seeds_text([]) == "query"
     reply = {"results": [{"seeds": [1, 2]}, {"seeds": [2]}], "seeds": [1, 2, 3, 4], "seed": 1,
              "diversity": {"miscs": 0.4123, "distinct_labels": 2}}
     text = diversity_text(reply)
