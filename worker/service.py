@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class Service:
         "search": INTERACTIVE,
         "embed": INTERACTIVE,
         "index": HEAVY,
+        "watch": INTERACTIVE,  # runs until cancelled: on the heavy lane it would hold up every other heavy job
         "train_prior": HEAVY,
         "analyze": INTERACTIVE,
         "export": HEAVY,
@@ -59,6 +61,7 @@ class Service:
         self._library: Library | None = None
         self._searcher: Searcher | None = None
         self._lock = WriteLock(self.library_dir)
+        self._write_mutex = threading.RLock()  # one writing job at a time in this process (lanes run in parallel)
         if hold_write_lock:
             self._lock.acquire()
 
@@ -83,17 +86,18 @@ class Service:
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """Hold the library's write lock for the duration (unless this process holds it already)."""
-        if self._lock.held:
-            yield
-            return
-        try:
-            self._lock.acquire()
-        except LibraryBusy as exc:
-            raise JobFailed(str(exc)) from exc
-        try:
-            yield
-        finally:
-            self._lock.release()
+        with self._write_mutex:
+            if self._lock.held:
+                yield
+                return
+            try:
+                self._lock.acquire()
+            except LibraryBusy as exc:
+                raise JobFailed(str(exc)) from exc
+            try:
+                yield
+            finally:
+                self._lock.release()
 
     def _query_encoder(self) -> Encoder:
         """The encoder the library's vectors were made with: queries must land in the same space."""
@@ -122,6 +126,36 @@ class Service:
             "generation": self.library.generation,
             "device": _device(),
         }
+
+    def watch(self, *, job: Job, paths: list[str], encoder: str | None = None, interval_s: float | None = None) -> dict:
+        """Keep the library up to date with `paths` until the job is cancelled (it ends as cancelled): new, changed,
+        moved and deleted files are indexed as they settle (worker/library/watch.py); progress says what changed.
+        While another job writes the library, a change waits for the next poll."""
+        from worker.library import watch as watching
+
+        stamped = self.library.encoder
+        try:
+            chosen = get_encoder(encoder or self.encoder_name or (stamped[0] if stamped else None))
+        except EncoderError as exc:
+            raise JobFailed(str(exc)) from exc
+
+        def index(unsettled: watching.Unsettled) -> watching.IndexReport:
+            if not self._write_mutex.acquire(blocking=False):
+                raise LibraryBusy("another job is writing the library")
+            try:
+                with self._writing():
+                    return index_folders(self.library, chosen, paths, job=job, unsettled=unsettled)
+            except JobFailed as exc:
+                if isinstance(exc.__cause__, LibraryBusy):
+                    raise exc.__cause__ from None
+                raise
+            except (LibraryError, EncoderError) as exc:
+                raise JobFailed(str(exc)) from exc
+            finally:
+                self._write_mutex.release()
+
+        interval = watching.POLL_INTERVAL_S if interval_s is None else float(interval_s)
+        watching.watch(paths, index, job=job, interval_s=interval, busy=LibraryBusy)
 
     def index(self, *, job: Job, paths: list[str], reindex: bool = False, encoder: str | None = None) -> dict:
         name = encoder or self.encoder_name

@@ -133,6 +133,8 @@ class Library:
             shutil.copy2(self.path, self.path.with_suffix(f".v{version}.bak"))
         for step in range(version, SCHEMA_VERSION):
             with self.transaction() as tx:
+                if tx.execute("PRAGMA user_version").fetchone()[0] > step:  # another opener just did this step
+                    continue
                 for statement in _statements(MIGRATIONS[step]):
                     tx.execute(statement)
                 tx.execute(f"PRAGMA user_version = {step + 1}")

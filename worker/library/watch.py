@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NoReturn
 
 from worker.jobs import Job
 from worker.library.indexer import IndexReport, Unsettled
@@ -20,6 +21,7 @@ from worker.library.scan import Found, scan
 
 POLL_INTERVAL_S = 2.0
 CANCEL_POLL_S = 0.1  # a cancel stops a wait between polls this fast
+STATUS_EVERY_S = 60.0  # an unchanged status line is repeated this often (a log shows the watch is alive)
 
 Stat = tuple[int, int]
 Snapshot = dict[str, Stat]
@@ -73,36 +75,29 @@ class ChangeTracker:
 
 @dataclass
 class WatchSummary:
+    """What the watch has done so far, for its status line."""
+
     runs: int = 0
     indexed: int = 0
-    moved: int = 0
-    deleted: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
     last: IndexReport | None = None
 
     def add(self, report: IndexReport) -> None:
         self.runs += 1
         self.indexed += report.indexed
-        self.moved += report.moved
-        self.deleted += report.deleted
-        self.errors = report.errors  # the latest run lists every file that is still unreadable
         self.last = report
-
-    def to_dict(self) -> dict[str, object]:
-        return {"runs": self.runs, "indexed": self.indexed, "moved": self.moved, "deleted": self.deleted,
-                "errors": self.errors}
 
 
 def watch(roots: Sequence[str], index: IndexRun, *, job: Job, interval_s: float = POLL_INTERVAL_S,
           settle_s: float | None = None, on_run: Callable[[IndexReport], None] | None = None,
-          busy: type[Exception] | None = None) -> WatchSummary:
+          busy: type[Exception] | None = None) -> NoReturn:
     """Poll `roots` every `interval_s` and call `index(unsettled)` whenever settled changes are pending, until the
-    job is cancelled (raises Cancelled, as every job does; what was indexed stays). A file settles when it has not
-    changed for `settle_s` (default: one interval). An `index` that raises `busy` (e.g. another writer holds the
-    library) is retried at the next poll."""
+    job is cancelled (then it raises Cancelled, as every job does; what was indexed stays). A file settles when it
+    has not changed for `settle_s` (default: one interval). An `index` that raises `busy` (e.g. another writer
+    holds the library) is retried at the next poll."""
     tracker = ChangeTracker(interval_s if settle_s is None else settle_s)
     summary = WatchSummary()
     roots = list(roots)
+    said, said_at = "", float("-inf")
     while True:
         job.checkpoint()
         tracker.observe(snapshot(roots), time.monotonic())
@@ -118,7 +113,10 @@ def watch(roots: Sequence[str], index: IndexRun, *, job: Job, interval_s: float 
                 summary.add(report)
                 if on_run is not None:
                     on_run(report)
-        job.progress("watch", 1.0, _status(len(tracker.previous), len(roots), tracker, summary))
+        status = _status(len(tracker.previous), len(roots), tracker, summary)
+        if status != said or time.monotonic() - said_at >= STATUS_EVERY_S:
+            job.progress("watch", 1.0, status)
+            said, said_at = status, time.monotonic()
         _sleep(interval_s, job)
 
 
@@ -128,8 +126,8 @@ def _status(files: int, roots: int, tracker: ChangeTracker, summary: WatchSummar
         text += f", {len(tracker.pending)} still changing"
     last = summary.last
     if last is not None:
-        text += (f"; last update: {last.indexed} indexed, {last.moved} moved, {last.deleted} removed, "
-                 f"{len(last.errors)} unreadable")
+        text += (f"; {summary.indexed} indexed since the start; last update: {last.indexed} indexed, "
+                 f"{last.moved} moved, {last.deleted} removed, {len(last.errors)} unreadable")
     return text
 
 
