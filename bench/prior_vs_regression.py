@@ -34,6 +34,7 @@ from worker.prior.checkpoint import (  # noqa: E402
     save_checkpoint,
 )
 from worker.prior.evaluation import build_index, evaluate  # noqa: E402
+from worker.prior.guidance import STEER_MAX_SIGMA  # noqa: E402
 from worker.prior.schedules import PAPER_STEPS  # noqa: E402
 from worker.prior.seeds import DEFAULT_SAMPLER, DEFAULT_STEPS, generate_seeds, regress  # noqa: E402
 from worker.prior.synthetic import OneToManyTask, one_to_many_task  # noqa: E402
@@ -88,7 +89,8 @@ def trained(task: OneToManyTask, kind: str, *, width: int, depth: int, steps: in
 
 def prior_seed_sets(model: torch.nn.Module, task: OneToManyTask, queries: np.ndarray, *, omega: float,
                     strength: float = 0.0, sampler: str = DEFAULT_SAMPLER, steps: int = DEFAULT_STEPS,
-                    slerp_ratio: float = 0.0, seeds_per_query: int = SEEDS_PER_QUERY) -> list[np.ndarray]:
+                    slerp_ratio: float = 0.0, seeds_per_query: int = SEEDS_PER_QUERY,
+                    steer_max_sigma: float = STEER_MAX_SIGMA) -> list[np.ndarray]:
     """seeds_per_query unit seeds for each test query; seed ids depend only on the query's position."""
     rows = np.repeat(queries, seeds_per_query)
     texts = task.concept_texts[task.item_concept[task.test_items[rows]]]
@@ -99,7 +101,8 @@ def prior_seed_sets(model: torch.nn.Module, task: OneToManyTask, queries: np.nda
             model, list(range(start, start + len(rows[part]))), condition=task.test_conditions[rows[part]],
             omega=omega, directions=texts[part, None, :] if strength else None,
             strengths=np.full((len(rows[part]), 1), strength) if strength else None, sampler=sampler,
-            steps=steps, slerp_target=texts[part] if slerp_ratio else None, slerp_ratio=slerp_ratio))
+            steps=steps, slerp_target=texts[part] if slerp_ratio else None, slerp_ratio=slerp_ratio,
+            steer_max_sigma=steer_max_sigma))
     return list(np.concatenate(out).reshape(len(queries), seeds_per_query, -1))
 
 

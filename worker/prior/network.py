@@ -41,6 +41,10 @@ class NetworkConfig:
         return cls(**{k: int(v) for k, v in values.items()})
 
 
+Modulation = list[tuple[torch.Tensor, torch.Tensor]]
+"""(gain = 1 + scale, shift) of each residual block, then of the output layer."""
+
+
 class FourierFeatures(nn.Module):
     """c_noise → [c_noise, sin(2πf·c), cos(2πf·c)] at fixed log-spaced frequencies."""
 
@@ -68,10 +72,9 @@ class ModulatedBlock(nn.Module):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
-        scale, shift = self.modulation(emb).chunk(2, dim=-1)
-        y = self.norm(h) * (1.0 + scale) + shift
-        return h + self.fc2(F.silu(self.fc1(y)))
+    def forward(self, h: torch.Tensor, gain: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """gain = 1 + scale and shift come from `self.modulation` (ResidualMLP.modulation computes them)."""
+        return h + self.fc2(F.silu(self.fc1(torch.addcmul(shift, self.norm(h), gain))))
 
 
 class ResidualMLP(nn.Module):
@@ -100,22 +103,47 @@ class ResidualMLP(nn.Module):
             emb = emb + (self.cond_proj.bias if condition is None else self.cond_proj(condition))
         return F.silu(emb)
 
-    def forward(self, x: torch.Tensor, c_noise: torch.Tensor, condition: torch.Tensor | None = None
-                ) -> torch.Tensor:
-        """condition rows: 1 (shared), one per row of x, or g < b groups of b/g contiguous rows each (CFG's
-        two branches): the modulation is then computed once per group instead of once per row."""
+    def _modulation_layers(self) -> list[nn.Linear]:
+        return [*(block.modulation for block in self.blocks), self.out_modulation]
+
+    def modulation(self, c_noise: torch.Tensor, condition: torch.Tensor | None) -> Modulation:
+        """(gain = 1 + scale, shift) of every block and of the output layer for one noise level (or one per row)."""
         emb = self.embed(c_noise, condition)
-        groups = emb.shape[0]
+        return [(1.0 + scale, shift) for scale, shift in (layer(emb).chunk(2, dim=-1)
+                                                          for layer in self._modulation_layers())]
+
+    def modulation_grid(self, c_noise: torch.Tensor, condition: torch.Tensor | None) -> list[Modulation]:
+        """`modulation` for each of S noise levels (c_noise (S,)) and a shared condition (g, c) or None, computed
+        in one pass per layer: a sampler's grid is known before its first step, and on a CPU a step pays per
+        operation, not per row."""
+        emb = self.noise_mlp(self.features(c_noise)).unsqueeze(1)  # (S, 1, E)
+        if self.cond_proj is not None:
+            emb = emb + (self.cond_proj.bias if condition is None else self.cond_proj(condition))
+        emb = F.silu(emb)  # (S, g, E)
+        layers = [layer(emb).chunk(2, dim=-1) for layer in self._modulation_layers()]
+        gains = [1.0 + scale for scale, _ in layers]
+        return [[(gain[i], shift[i]) for gain, (_, shift) in zip(gains, layers, strict=True)]
+                for i in range(len(c_noise))]
+
+    def trunk(self, x: torch.Tensor, modulation: Modulation) -> torch.Tensor:
+        """F given its modulation, whose rows are 1 (shared), one per row of x, or g < b groups of b/g contiguous
+        rows each (CFG's two branches): the modulation is then computed once per group instead of once per row."""
+        groups = modulation[0][0].shape[0]
         h = self.input(x)
         if groups not in (1, len(x)):
             if len(x) % groups:
                 raise ValueError(f"{len(x)} rows cannot share {groups} condition rows in equal groups")
-            h, emb = h.reshape(groups, -1, h.shape[-1]), emb.unsqueeze(1)
-        for block in self.blocks:
-            h = block(h, emb)
-        scale, shift = self.out_modulation(emb).chunk(2, dim=-1)
-        out = self.output(self.out_norm(h) * (1.0 + scale) + shift)
+            h = h.reshape(groups, -1, h.shape[-1])
+            modulation = [(gain.unsqueeze(1), shift.unsqueeze(1)) for gain, shift in modulation]
+        for block, (gain, shift) in zip(self.blocks, modulation, strict=False):
+            h = block(h, gain, shift)
+        gain, shift = modulation[-1]
+        out = self.output(torch.addcmul(shift, self.out_norm(h), gain))
         return out.reshape(len(x), -1)
+
+    def forward(self, x: torch.Tensor, c_noise: torch.Tensor, condition: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        return self.trunk(x, self.modulation(c_noise, condition))
 
 
 class Regressor(nn.Module):

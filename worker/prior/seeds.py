@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from worker.prior.guidance import Guidance, slerp, to_unit_sphere
-from worker.prior.network import Regressor
-from worker.prior.precond import EDMPrecond
+from worker.prior.guidance import STEER_MAX_SIGMA, Denoiser, Guidance, network_condition, slerp, to_unit_sphere
+from worker.prior.network import Regressor, ResidualMLP
+from worker.prior.precond import EDMPrecond, GridDenoiser
 from worker.prior.rng import StackedRandomGenerator
 from worker.prior.samplers import SAMPLERS, Callback
 from worker.prior.schedules import sampling_sigmas
@@ -35,12 +35,14 @@ def generate_seeds(model: EDMPrecond, seeds: Sequence[int], *, condition: np.nda
                    omega: float = 0.0, directions: np.ndarray | None = None,
                    strengths: Sequence[float] | None = None, sampler: str = DEFAULT_SAMPLER,
                    steps: int = DEFAULT_STEPS, slerp_target: np.ndarray | None = None,
-                   slerp_ratio: float = 0.0, callback: Callback | None = None) -> np.ndarray:
+                   slerp_ratio: float = 0.0, callback: Callback | None = None,
+                   steer_max_sigma: float = STEER_MAX_SIGMA) -> np.ndarray:
     """(len(seeds), d) unit float32 seed embeddings; row i depends only on seeds[i] and the query.
 
     condition: the query embedding (c,) for a conditional prior (None: unconditional); omega: CFG strength
     (−1 = unconditional); directions (n, d) text embeddings with signed `strengths` (n,); slerp_target (d,)
     and slerp_ratio in [0, 1]: spherical interpolation of the finished samples toward a text embedding.
+    steer_max_sigma: no steering gradient above this many σd (math.inf: on every step).
     Benchmarks batch many queries in one call: condition (len(seeds), c), directions (len(seeds), n, d),
     strengths (len(seeds), n) and slerp_target (len(seeds), d) give each row its own query.
     """
@@ -50,13 +52,23 @@ def generate_seeds(model: EDMPrecond, seeds: Sequence[int], *, condition: np.nda
     dim = model.net.config.dim
     noise = generator.randn((len(generator.seeds), dim))
     guidance = Guidance(condition=_tensor(condition), omega=float(omega), directions=_tensor(directions),
-                        strengths=_tensor(strengths))
-    sigmas = sampling_sigmas(model.sigma_data, steps)
-    x = SAMPLERS[sampler](model, noise, sigmas, guidance, callback, generator)
+                        strengths=_tensor(strengths), steer_max_sigma=steer_max_sigma * model.sigma_data)
+    sigmas = sampling_sigmas(model.sigma_data, steps).to(noise.dtype)
+    x = SAMPLERS[sampler](grid_denoiser(model, sigmas, guidance, len(noise)), noise, sigmas, guidance, callback,
+                          generator)
     x = to_unit_sphere(x)
     if slerp_target is not None and slerp_ratio > 0.0:
         x = slerp(x, torch.atleast_2d(_tensor(slerp_target)), float(slerp_ratio))
     return x.numpy().astype(np.float32)
+
+
+def grid_denoiser(model: EDMPrecond, sigmas: torch.Tensor, guidance: Guidance, batch: int) -> Denoiser:
+    """The model with its modulation precomputed for this run's noise levels and condition rows."""
+    if not isinstance(model.net, ResidualMLP):
+        return model
+    condition = guidance.condition
+    rows = None if condition is None else network_condition(condition, guidance.omega, batch, sigmas.dtype)
+    return GridDenoiser(model, sigmas, [rows])
 
 
 @torch.no_grad()

@@ -12,7 +12,7 @@ ground truth of a test query is the one item it was paired with (as in MusicCaps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,3 +104,23 @@ def one_to_many_task(*, dim: int = 512, concepts: int = 64, distractor_concepts:
                          test_items=test_items, test_conditions=queries(test_items), concept_texts=texts,
                          labelled=labelled, mode_centres=centres, mode_weights=weights, subspace=subspace,
                          modes_per_concept=modes_per_concept)
+
+
+def with_distractors(task: OneToManyTask, total: int, *, items_per_concept: int = 24, seed: int = 1
+                     ) -> OneToManyTask:
+    """The task with its library grown to `total` rows by items of new unpaired concepts drawn the same way
+    (benchmarks time kNN over a library of a given size; labelled rows, queries and texts are unchanged)."""
+    extra = total - len(task.library)
+    if extra <= 0:
+        return task
+    rng = np.random.default_rng(seed)
+    modes = task.modes_per_concept
+    concepts = -(-extra // items_per_concept)
+    dirs = _unit(rng.normal(size=(concepts, INTRINSIC_DIM)))
+    centres = _mix(np.repeat(dirs, modes, axis=0), rng.normal(size=(concepts * modes, INTRINSIC_DIM)),
+                   MODE_CONCEPT_COS)
+    item_mode = rng.integers(0, concepts * modes, size=extra)
+    first_concept = int(task.item_concept.max()) + 1
+    return replace(task, library=np.concatenate([task.library, _items(centres[item_mode], task.subspace, rng)]),
+                   item_concept=np.concatenate([task.item_concept, first_concept + item_mode // modes]),
+                   item_mode=np.concatenate([task.item_mode, first_concept * modes + item_mode]))
