@@ -159,3 +159,30 @@ def test_files_under_an_unrelated_root_are_not_tombstoned(tmp_path: Path, encode
     os.rename(tmp_path / "a", tmp_path / "a_moved_away")
     report = index_folders(lib, encoder, [tmp_path / "b"])
     assert report.deleted == 0 and lib.counts()["ok"] == 2
+
+
+def test_unsettled_files_are_neither_embedded_nor_tombstoned_until_they_settle(tmp_path: Path, encoder) -> None:
+    paths = _music(tmp_path / "music", 2)
+    lib = Library(tmp_path / "lib")
+    index_folders(lib, encoder, [tmp_path / "music"])
+    paths[0].unlink()  # gone a moment ago (maybe mid-move)
+    growing = write(tmp_path / "music" / "growing.wav", tone(3.0, 22050, 700.0).astype(np.float32))
+    changing = {str(paths[0]), str(growing)}
+
+    held = index_folders(lib, encoder, [tmp_path / "music"], unsettled=lambda path, stat: path in changing)
+    assert (held.indexed, held.deleted) == (0, 0)
+    assert lib.track_by_path(str(paths[0]))["status"] == "ok" and lib.track_by_path(str(growing)) is None
+
+    settled = index_folders(lib, encoder, [tmp_path / "music"], unsettled=lambda path, stat: False)
+    assert (settled.indexed, settled.deleted) == (1, 1)
+    assert lib.track_by_path(str(paths[0])) is None and lib.track_by_path(str(growing))["status"] == "ok"
+
+
+def test_largest_files_are_embedded_first(tmp_path: Path, encoder) -> None:
+    folder = tmp_path / "music"
+    for name, seconds in [("a short.wav", 2.0), ("b middle.wav", 5.0), ("c long.wav", 9.0)]:  # scan order
+        write(folder / name, tone(seconds, 22050, 300.0).astype(np.float32))
+    lib = Library(tmp_path / "lib")
+    index_folders(lib, encoder, [folder], batch_tracks=1, workers=1)
+    by_id = sorted(lib.tracks(), key=lambda r: r["id"])
+    assert [Path(r["path"]).name for r in by_id] == ["c long.wav", "b middle.wav", "a short.wav"]
