@@ -7,8 +7,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,16 +16,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from protocol.link import Link
+from protocol.messages import Failed, Progress
 from tests.media import clicks, tone, write
+from tests.protocol.live_worker import REAL_SERVICE, running_worker
 from worker.encoders.descriptor import DescriptorEncoder
 from worker.jobs import Cancelled, Job
 from worker.library.catalogue import Library, LibraryError
 from worker.library.indexer import IndexReport, index_folders
 from worker.library.lock import LibraryBusy
 from worker.library.watch import ChangeTracker, watch
-from worker.service import Service
-
-ROOT = Path(__file__).resolve().parents[3]
 
 INTERVAL_S = 0.1
 SETTLE_S = 0.5  # a writer must stall this long for a half-written file to look complete
@@ -202,59 +200,26 @@ def test_tracker_settles_a_path_once_it_stops_changing() -> None:
     assert not tracker.pending and not tracker.ready
 
 
-def test_service_watch_job_indexes_while_other_jobs_write_and_stops_on_cancel(tmp_path: Path) -> None:
-    folder = tmp_path / "music"
-    write(folder / "a.wav", _wave(11.0, 220.0, 90), SR)
-    service = Service(tmp_path / "lib", "descriptor", hold_write_lock=True)  # as the worker server runs it
-    job = Job()
-    ended: list[BaseException] = []
+def test_cli_index_watch_indexes_new_files_until_ctrl_c(tmp_path: Path, monkeypatch, capsys) -> None:
+    from worker.cli.main import main
 
-    def run() -> None:
-        try:
-            service.watch(job=job, paths=[str(folder)], interval_s=INTERVAL_S)
-        except BaseException as exc:  # noqa: BLE001 - the test checks it is a cancel
-            ended.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + TIMEOUT_S
-        while service.library.counts().get("ok", 0) < 1:
-            assert time.monotonic() < deadline and thread.is_alive(), ended
-            time.sleep(0.05)
-        write(tmp_path / "other" / "b.wav", _wave(11.0, 330.0, 120), SR)
-        report = service.index(job=Job(), paths=[str(tmp_path / "other")])  # another writer, same process
-        assert report["indexed"] == 1
-        write(folder / "c.wav", _wave(11.0, 440.0, 150), SR)
-        while service.library.counts().get("ok", 0) < 3:
-            assert time.monotonic() < deadline and thread.is_alive(), ended
-            time.sleep(0.05)
-    finally:
-        job.cancel()
-        thread.join(timeout=TIMEOUT_S)
-        service.close()
-    assert not thread.is_alive() and len(ended) == 1 and isinstance(ended[0], Cancelled)
-
-
-def test_cli_index_watch_indexes_new_files_until_ctrl_c(tmp_path: Path) -> None:
-    folder = tmp_path / "music"
+    folder, library = tmp_path / "music", tmp_path / "lib"
     folder.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CUESTEER_LIBRARY": str(tmp_path / "lib")}
-    proc = subprocess.Popen([sys.executable, "-m", "worker.cli.main", "index", "--watch", str(folder), "--encoder",
-                             "descriptor", "--interval", str(INTERVAL_S)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        write(folder / "a.wav", _wave(11.0, 220.0, 90), SR)
+    monkeypatch.setenv("CUESTEER_LIBRARY", str(library))
+    indexed: list[bool] = []
+
+    def ctrl_c_once_indexed() -> None:
         deadline = time.monotonic() + 2 * TIMEOUT_S
-        while not _indexed_by_cli(tmp_path / "lib"):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "timed out"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=TIMEOUT_S)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130 and "cancelled" in err
+        while not _indexed_by_cli(library) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        indexed.append(_indexed_by_cli(library))
+        os.kill(os.getpid(), signal.SIGINT)  # the main thread waits in the CLI's runner, which turns it into a cancel
+
+    write(folder / "a.wav", _wave(11.0, 220.0, 90), SR)
+    threading.Thread(target=ctrl_c_once_indexed, daemon=True).start()
+    code = main(["index", "--watch", str(folder), "--encoder", "descriptor", "--interval", str(INTERVAL_S)])
+    assert indexed == [True]
+    assert code == 130 and "cancelled" in capsys.readouterr().err
 
 
 def _indexed_by_cli(folder: Path) -> bool:
@@ -266,3 +231,29 @@ def _indexed_by_cli(folder: Path) -> bool:
         return library.counts().get("ok", 0) == 1
     finally:
         library.close()
+
+
+def test_the_app_starts_and_stops_a_watch_over_the_socket_while_other_jobs_run(tmp_path: Path) -> None:
+    folder = tmp_path / "music"
+    write(folder / "a.wav", _wave(11.0, 220.0, 90), SR)
+    write(tmp_path / "other" / "b.wav", _wave(11.0, 330.0, 120), SR)
+    with (
+        running_worker(tmp_path / "library", "--encoder", "descriptor", "--progress-interval", "0",
+                       service=REAL_SERVICE) as worker,
+        Link(worker.endpoint) as link,
+    ):
+        rid = link.submit("watch", {"paths": [str(folder)], "interval_s": INTERVAL_S})
+        deadline = time.monotonic() + 3 * TIMEOUT_S
+        seen = ""
+        while "1 indexed since the start" not in seen:
+            assert time.monotonic() < deadline, f"no index run reported:\n{worker.log()}"
+            for event in link.poll(rid):
+                assert not isinstance(event, Failed), event
+                if isinstance(event, Progress) and event.stage == "watch":
+                    seen = event.message
+            time.sleep(0.05)
+        assert link.call("status", timeout=TIMEOUT_S)["tracks"] == 1  # the interactive lane still answers
+        assert link.call("index", {"paths": [str(tmp_path / "other")]}, timeout=TIMEOUT_S)["indexed"] == 1
+        link.cancel(rid)
+        final = list(link.events(rid, timeout=TIMEOUT_S))[-1]
+        assert isinstance(final, Failed) and final.reason == "cancelled"
