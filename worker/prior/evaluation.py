@@ -14,7 +14,7 @@ from typing import Protocol
 import faiss
 import numpy as np
 
-from worker.prior.metrics import fmd, label_entropy_at_k, miscs, triplet_accuracy
+from worker.prior.metrics import fmd, label_entropy_at_k, mean_recall_at_k, miscs, triplet_accuracy
 
 RRF_K = 60.0  # the usual reciprocal-rank-fusion constant (as worker/retrieval)
 PER_SEED = 64  # items fetched per seed before merging
@@ -97,5 +97,27 @@ def evaluate(task: LabelledTask, seeds: Sequence[np.ndarray], index: faiss.Index
                 for s, p, n in zip(seeds, positives, negatives, strict=True)]
     result["triplet_acc"] = float(np.mean(per_seed))
     result[f"entropy@{ENTROPY_K}"] = float(np.mean([label_entropy_at_k(task.item_mode[r], ENTROPY_K)
+                                                    for r in ranked]))
+    return result
+
+
+def evaluate_relevant(library: np.ndarray, seeds: Sequence[np.ndarray], relevant: Sequence[set[int]],
+                      positives: np.ndarray, negatives: np.ndarray, labels: Sequence[object],
+                      index: faiss.Index | None = None) -> dict[str, float]:
+    """The same metrics when each query has a set of relevant library rows (one-to-many labels: a caption such as
+    "fast piano" fits many clips): Recall@K = relevant rows in the top K / all relevant rows (appendix B.6); FMD of
+    all seeds against the queries' paired clips `positives`; triplet accuracy of each seed for its positive
+    against a non-relevant `negatives` row; entropy@10 over `labels` of the library rows retrieved."""
+    if not len(seeds) == len(relevant) == len(positives) == len(negatives):
+        raise ValueError("one seed set, relevant set, positive and negative per query")
+    index = index or build_index(library)
+    ranked = rankings(index, seeds, max(RECALL_KS))
+    result = {f"recall@{k}": mean_recall_at_k(ranked, relevant, k) for k in RECALL_KS}
+    result["fmd"] = fmd(np.concatenate(seeds), library[positives])
+    result["miscs"] = float(np.mean([miscs(s) if len(s) > 1 else 1.0 for s in seeds]))
+    result["triplet_acc"] = float(np.mean([
+        triplet_accuracy(s, np.broadcast_to(library[p], s.shape), np.broadcast_to(library[n], s.shape))
+        for s, p, n in zip(seeds, positives, negatives, strict=True)]))
+    result[f"entropy@{ENTROPY_K}"] = float(np.mean([label_entropy_at_k([labels[i] for i in r], ENTROPY_K)
                                                     for r in ranked]))
     return result

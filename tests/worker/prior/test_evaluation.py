@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from worker.prior.checkpoint import build_model
-from worker.prior.evaluation import build_index, evaluate, merged_ranking, triplet_negatives
+from worker.prior.evaluation import build_index, evaluate, evaluate_relevant, merged_ranking, triplet_negatives
 from worker.prior.guidance import Guidance
 from worker.prior.seeds import generate_seeds
 from worker.prior.synthetic import one_to_many_task
@@ -66,3 +66,22 @@ def test_per_row_steering_vector():
     strengths = torch.tensor([[1.0], [-1.0], [2.0]])
     assert torch.equal(Guidance(directions=directions, strengths=strengths).steering_vector(),
                        torch.diag(torch.tensor([1.0, -1.0, 2.0])))
+
+
+def test_one_to_many_metrics_by_hand():
+    """Library on the axes of R^4; a query whose seeds point at rows 0 and 1 with relevant {0, 1, 2}."""
+    library = np.eye(4, dtype=np.float32)
+    seeds = [np.array([[1, 0.1, 0, 0], [0.1, 1, 0, 0]], np.float32), np.array([[0, 0, 0, 1]], np.float32)]
+    seeds = [s / np.linalg.norm(s, axis=1, keepdims=True) for s in seeds]
+    result = evaluate_relevant(library, seeds, relevant=[{0, 1, 2}, {3}], positives=np.array([0, 3]),
+                               negatives=np.array([3, 0]), labels=["a", "a", "b", "c"])
+    # query 0 ranks all 4 rows (k > library): recall@10 = 3/3; query 1 finds row 3 first
+    assert result["recall@10"] == pytest.approx(1.0)
+    cos = float(seeds[0][0] @ seeds[0][1])
+    assert result["miscs"] == pytest.approx((cos + 1.0) / 2)  # a single seed counts as 1
+    assert result["triplet_acc"] == pytest.approx(1.0)
+    # query 1 (one seed) keeps only its top 10 → all 4 rows, labels a, a, b, c: the same entropy as query 0
+    entropy = -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))
+    assert result["entropy@10"] == pytest.approx(entropy)
+    with pytest.raises(ValueError):
+        evaluate_relevant(library, seeds, [{0}], np.array([0]), np.array([1]), ["a"] * 4)
