@@ -121,6 +121,11 @@ def load_network(path: Path | None = None):
     return _load_network(path or WEIGHTS_PATH)
 
 
+def forget_loaded() -> None:
+    """Drop cached networks (after new weights were written)."""
+    _load_network.cache_clear()
+
+
 @lru_cache(maxsize=2)
 def _load_network(path: Path):
     import torch

@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from worker.analysis.beat_model import REFERENCE_PATH, WEIGHTS_PATH, _load_network, save_reference, save_weights
+from worker.analysis.beat_model import REFERENCE_PATH, WEIGHTS_PATH, forget_loaded, save_reference, save_weights
 from worker.analysis.beat_train.data import build_dataset, load_shards
 from worker.analysis.beat_train.train import train
 from worker.settings import cache_dir, corpus_dir
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> None:
                          f"--minutes {args.minutes:g}")
     save_weights(network, args.out, facts)
     if args.out == WEIGHTS_PATH:  # reference from the saved (float16) weights, as users will load them
-        _load_network.cache_clear()
+        forget_loaded()
         save_reference(None, REFERENCE_PATH)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) after {facts['steps']} steps, "
           f"{facts['seconds']} s training + {render_s:.0f} s rendering; best validation loss "

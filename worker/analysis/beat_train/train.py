@@ -96,9 +96,10 @@ def train(train_items: list, valid_items: list, *, seed: int, minutes: float, co
         optimiser.step()
         step += 1
         if step % VALID_EVERY == 0:
-            valid = evaluate(network, valid_items) if valid_items else float(loss)
-            history.append((step, round(time.perf_counter() - started), float(loss), valid))
-            log(f"step {step} {time.perf_counter() - started:6.0f} s train {float(loss):.4f} valid {valid:.4f}")
+            train_loss = loss.item()
+            valid = evaluate(network, valid_items) if valid_items else train_loss
+            history.append((step, round(time.perf_counter() - started), train_loss, valid))
+            log(f"step {step} {time.perf_counter() - started:6.0f} s train {train_loss:.4f} valid {valid:.4f}")
             if valid < best:
                 best, best_state = valid, {k: v.clone() for k, v in network.state_dict().items()}
                 if on_best is not None:  # e.g. a checkpoint to try decoders on while training goes on
