@@ -21,6 +21,7 @@ from worker.library.scan import Found, scan
 
 POLL_INTERVAL_S = 2.0
 CANCEL_POLL_S = 0.1  # a cancel stops a wait between polls this fast
+MAX_POLL_SHARE = 0.1  # polling takes at most this share of a core: a huge library is polled less often
 STATUS_EVERY_S = 60.0  # an unchanged status line is repeated this often (a log shows the watch is alive)
 
 Stat = tuple[int, int]
@@ -90,17 +91,19 @@ class WatchSummary:
 def watch(roots: Sequence[str], index: IndexRun, *, job: Job, interval_s: float = POLL_INTERVAL_S,
           settle_s: float | None = None, on_run: Callable[[IndexReport], None] | None = None,
           busy: type[Exception] | None = None) -> NoReturn:
-    """Poll `roots` every `interval_s` and call `index(unsettled)` whenever settled changes are pending, until the
-    job is cancelled (then it raises Cancelled, as every job does; what was indexed stays). A file settles when it
-    has not changed for `settle_s` (default: one interval). An `index` that raises `busy` (e.g. another writer
-    holds the library) is retried at the next poll."""
+    """Poll `roots` every `interval_s` (less often when one scan takes more than MAX_POLL_SHARE of that) and call
+    `index(unsettled)` whenever settled changes are pending, until the job is cancelled (then it raises Cancelled,
+    as every job does; what was indexed stays). A file settles when it has not changed for `settle_s` (default:
+    one interval). An `index` that raises `busy` (e.g. another writer holds the library) is retried next poll."""
     tracker = ChangeTracker(interval_s if settle_s is None else settle_s)
     summary = WatchSummary()
     roots = list(roots)
     said, said_at = "", float("-inf")
     while True:
         job.checkpoint()
-        tracker.observe(snapshot(roots), time.monotonic())
+        polled = time.monotonic()
+        tracker.observe(snapshot(roots), polled)
+        wait = max(interval_s, (time.monotonic() - polled) / MAX_POLL_SHARE)
         if tracker.ready:
             try:
                 report = index(tracker.unsettled)
@@ -117,7 +120,7 @@ def watch(roots: Sequence[str], index: IndexRun, *, job: Job, interval_s: float 
         if status != said or time.monotonic() - said_at >= STATUS_EVERY_S:
             job.progress("watch", 1.0, status)
             said, said_at = status, time.monotonic()
-        _sleep(interval_s, job)
+        _sleep(wait, job)
 
 
 def _status(files: int, roots: int, tracker: ChangeTracker, summary: WatchSummary) -> str:
