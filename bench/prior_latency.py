@@ -3,7 +3,7 @@
 A query = 16 seeds from the conditional prior (CFG ω=3 on a query embedding, steered by 2 signed phrases), kNN of
 all seeds in one call over a 100k × 512 library, then the reciprocal-rank merge. The library is the synthetic
 one-to-many task of prior_vs_regression.py grown to 100k vectors with unpaired distractors, searched through the
-index the product builds at that size (`vector_index.build_index(kind="auto")`: IVF-Flat) and through the exact
+index the product builds at that size (`vector_index.build_index(kind="auto")`) and through the exact
 flat index beside it. For the default setting (seeds.DEFAULT_SAMPLER/STEPS, the library prior's network shape)
 it prints per-query p50/p99 of the whole query and of each stage by wall clock and by process CPU time (on busy
 shared cores CPU time is the latency on a free core; wall time also measures the queue), the load average

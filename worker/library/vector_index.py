@@ -1,11 +1,12 @@
 """The FAISS index over the catalogue's vectors: inner product on unit vectors, ids = segment ids.
 
-Exact (flat) search below IVF_THRESHOLD vectors; an inverted file (IVF-Flat) up to APPROX_THRESHOLD, and HNSW
-above, where flat search gets slow: a steered query searches 16 seeds at once, and at 100k × 512 an exact scan of
-all of them costs ~50 ms of CPU against ~5 ms for the IVF with the same top 10 (bench/search_latency.py,
-bench/prior_latency.py). The index is a cache of the catalogue: it is written to a temp file and atomically
-renamed, and records the catalogue generation it was built from, so a crash at any point leaves either the old
-or the new file, never half of one.
+Exact (flat) search below REDUCED_THRESHOLD vectors; from there up to APPROX_THRESHOLD a principal-subspace
+pre-ranking with exact re-scoring ("reduced") when the vectors have such a subspace, and HNSW above, where flat
+search gets slow. A steered query searches 16 seeds at once: at 100k × 512 the exact scan costs ~70 ms of CPU
+and the reduced index ~12 ms with the same merged top 10 (bench/prior_latency.py; an IVF with 4·√n lists, 16
+probes, kept only 48 % of that top 10 for prior seeds, which fall between the clusters). The index is a cache of
+the catalogue: it is written to a temp file and atomically renamed, and records the catalogue generation it was
+built from, so a crash at any point leaves either the old or the new file, never half of one.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import numpy as np
 
 INDEX_FILE = "vectors.faiss"
 INDEX_META = "vectors.json"
-IVF_THRESHOLD = 50_000
+REDUCED_THRESHOLD = 50_000
 APPROX_THRESHOLD = 200_000
-IVF_LISTS_PER_ROOT = 4  # nlist = 4·√n inverted lists (the usual 4–16·√n; fewer lists train faster)
-IVF_NPROBE = 16  # lists visited per query: same top 10 as flat on clustered vectors at 100k (search_latency.py)
+REDUCED_VARIANCE = 0.9  # the principal subspace that pre-ranks must hold this share of the vectors' variance …
+REDUCED_MAX_SHARE = 0.5  # … in at most half the dimensions, or the pre-ranking saves too little: flat instead
+REDUCED_STEP = 16  # subspace dimension rounded up to a multiple of this (SIMD-friendly)
+REDUCED_REFINE = 4  # candidates re-scored exactly per result wanted (IndexRefineFlat k_factor)
+PCA_SAMPLE = 20_000  # rows the variance spectrum is estimated from
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -36,17 +40,25 @@ BLAS_FROM_QUERIES = 4
 
 
 def build_index(ids: np.ndarray, vectors: np.ndarray, *, kind: str = "auto") -> faiss.Index:
-    """An IndexIDMap2 over `vectors` (n, d); `kind` is "flat", "ivf", "hnsw" or "auto" (by size)."""
+    """An IndexIDMap2 over `vectors` (n, d); `kind` is "flat", "reduced", "hnsw" or "auto" (by size and spectrum).
+
+    "reduced": candidates ranked in the principal subspace holding REDUCED_VARIANCE of the variance, then the
+    top REDUCED_REFINE·k re-scored exactly on the full vectors. Music embeddings concentrate in far fewer
+    dimensions than they have; vectors that do not (no such subspace in half the dimensions) stay flat.
+    """
     n, dim = vectors.shape
-    if kind == "auto":
-        kind = "hnsw" if n >= APPROX_THRESHOLD else "ivf" if n >= IVF_THRESHOLD else "flat"
     vectors = np.ascontiguousarray(vectors, np.float32)
+    reduced = reduced_dim(vectors) if kind in ("auto", "reduced") and n else None
+    if kind == "auto":
+        kind = ("hnsw" if n >= APPROX_THRESHOLD else
+                "reduced" if n >= REDUCED_THRESHOLD and reduced is not None else "flat")
     if kind == "flat":
         inner: faiss.Index = faiss.IndexFlatIP(dim)
-    elif kind == "ivf":
-        inner = faiss.index_factory(dim, f"IVF{ivf_lists(n)},Flat", faiss.METRIC_INNER_PRODUCT)
-        inner.train(vectors)  # k-means with FAISS's fixed seed: the same vectors give the same index
-        faiss.extract_index_ivf(inner).nprobe = IVF_NPROBE
+    elif kind == "reduced":
+        base = faiss.index_factory(dim, f"PCA{reduced or _round_up(dim // 2)},Flat", faiss.METRIC_INNER_PRODUCT)
+        base.train(vectors)
+        inner = faiss.IndexRefineFlat(base)
+        inner.k_factor = REDUCED_REFINE
     elif kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -59,16 +71,29 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, *, kind: str = "auto") -> 
     return index
 
 
-def ivf_lists(n: int) -> int:
-    """Inverted lists for n vectors: IVF_LISTS_PER_ROOT·√n, at least one."""
-    return max(1, int(IVF_LISTS_PER_ROOT * np.sqrt(n)))
+def reduced_dim(vectors: np.ndarray) -> int | None:
+    """Dimensions of the principal subspace holding REDUCED_VARIANCE of the variance (rounded up to
+    REDUCED_STEP), or None when that takes more than REDUCED_MAX_SHARE of them."""
+    dim = vectors.shape[1]
+    step = max(1, len(vectors) // PCA_SAMPLE)
+    sample = np.asarray(vectors[::step], np.float64)
+    values = np.linalg.eigvalsh(np.cov(sample, rowvar=False))[::-1] if len(sample) > 1 else np.zeros(dim)
+    total = float(values.sum())
+    if total <= 0:
+        return None
+    needed = _round_up(int(np.searchsorted(np.cumsum(values) / total, REDUCED_VARIANCE)) + 1)
+    return needed if needed <= REDUCED_MAX_SHARE * dim else None
+
+
+def _round_up(r: int) -> int:
+    return max(REDUCED_STEP, -(-r // REDUCED_STEP) * REDUCED_STEP)
 
 
 def index_kind(index: faiss.Index) -> str:
     inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index
     if isinstance(inner, faiss.IndexHNSW):
         return "hnsw"
-    return "ivf" if isinstance(inner, faiss.IndexIVF) else "flat"
+    return "reduced" if isinstance(inner, faiss.IndexRefine) else "flat"
 
 
 def save_index(index: faiss.Index, folder: Path, generation: int) -> None:
@@ -99,8 +124,8 @@ def load_index(folder: Path) -> tuple[faiss.Index, int] | None:
         inner = faiss.downcast_index(index.index)
         if isinstance(inner, faiss.IndexHNSW):
             inner.hnsw.efSearch = HNSW_EF_SEARCH
-        elif isinstance(inner, faiss.IndexIVF):
-            inner.nprobe = IVF_NPROBE
+        elif isinstance(inner, faiss.IndexRefine):
+            inner.k_factor = REDUCED_REFINE
     return index, int(meta["generation"])
 
 
