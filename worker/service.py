@@ -198,6 +198,9 @@ class Service:
             encoder = self._query_encoder()
             # Pictures condition the conditional prior (CFG) or the regressor in their own space when there is one.
             by_image = conditional.image_prior(self.library, encoder, images) if mode == "prior" else None
+            # A text query conditions the conditional prior when one is trained (else it steers the unconditional one).
+            by_text = (conditional.text_prior(self.library, encoder)
+                       if mode == "prior" and text and not (images or like) else None)
             routed = mode == "regression" or by_image is not None
             query, exclude = self._query_vector(encoder, text=text, like=like, like_at=like_at,
                                                 images=None if routed else images)
@@ -209,6 +212,10 @@ class Service:
             elif by_image is not None:
                 seed_vectors, seed_ids, _ = conditional.image_seeds(
                     by_image, images, n=seeds, seed=seed, directions=directions, strengths=strengths,
+                    guidance=guidance, job=job)
+            elif by_text is not None:
+                seed_vectors, seed_ids, _ = conditional.text_seeds(
+                    by_text, text, n=seeds, seed=seed, directions=directions, strengths=strengths,
                     guidance=guidance, job=job)
             else:
                 seed_vectors, seed_ids = self._seeds(job, mode, query, directions, strengths, seeds, seed, guidance)
@@ -223,6 +230,8 @@ class Service:
             r["seeds"] = [seed_ids[i] for i in r["seeds"]]  # positions → the seeds that regenerate them
         out = {"results": results, "diversity": diversity_report(vectors, labels), "seed": seed, "mode": mode,
                "encoder": encoder.id, "seeds": seed_ids, "steer": [p.to_list() for p in phrases]}
+        if mode == "prior":
+            out["prior"] = "conditional" if (by_image or by_text) else "unconditional"
         if images:  # how well each result matches the picture (MeLFusion's IMSM, bridged by text)
             from worker.retrieval.imsm import attach_imsm
 

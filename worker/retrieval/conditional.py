@@ -240,6 +240,30 @@ def image_prior(library: Library, library_encoder: Encoder, images: Sequence[str
                      f"and {reason[0].lower() + reason[1:]}")
 
 
+def text_prior(library: Library, library_encoder: Encoder) -> tuple[PriorCheckpoint, Encoder] | None:
+    """The conditional prior and its condition encoder when a text query can condition it (one fits the library
+    and its condition encoder embeds text); None: the unconditional prior, steered by the text, serves."""
+    checkpoint, _ = load(library, CONDITIONAL)
+    if checkpoint is None:
+        return None
+    cond_encoder = encoder_of(checkpoint, library_encoder)
+    return (checkpoint, cond_encoder) if cond_encoder.has_text else None
+
+
+def text_seeds(model: tuple[PriorCheckpoint, Encoder], text: str, *, n: int, seed: int,
+               directions: np.ndarray | None, strengths: list[float], guidance: float | None, job: Job
+               ) -> tuple[np.ndarray, list[int], float]:
+    """Seeds from the conditional prior, CFG on the text's embedding in the condition space (the paper's text
+    condition; pseudo-pairs trained it on descriptor phrases), steered by the phrases."""
+    checkpoint, cond_encoder = model
+    condition = condition_vector(cond_encoder, texts=[text])
+    omega = DEFAULT_OMEGA * (1.0 if guidance is None else float(guidance))
+    job.progress("seeds", 0.5, f"sampling {n} seed embeddings conditioned on the text, ω={omega:g}")
+    vectors, ids = priors.sample_seeds(checkpoint, n=n, seed=seed, directions=directions,
+                                       strengths=strengths or None, omega=omega, condition=condition, job=job)
+    return vectors, ids, omega
+
+
 def image_seeds(model: tuple[PriorCheckpoint, Encoder], images: Sequence[str], *, n: int, seed: int,
                 directions: np.ndarray | None, strengths: list[float], guidance: float | None, job: Job
                 ) -> tuple[np.ndarray, list[int], float]:

@@ -80,6 +80,18 @@ def test_picture_query_samples_the_conditional_prior_with_cfg(service, trained, 
     assert [h.path for h in service.searcher.query(seeds, 4)] == [r["path"] for r in a["results"]]
 
 
+def test_text_query_conditions_the_conditional_prior_when_one_is_trained(service, trained) -> None:
+    out = service.search(job=Job(), text="calm solo piano", seed=4, seeds=8, k=4)
+    assert out["mode"] == "prior" and out["prior"] == "conditional"
+    checkpoint, _ = conditional.load(service.library, conditional.CONDITIONAL)
+    condition = conditional.condition_vector(get_encoder("clip"), texts=["calm solo piano"])
+    seeds, _ = priors.sample_seeds(checkpoint, n=8, seed=4, directions=None, strengths=None,
+                                   omega=conditional.DEFAULT_OMEGA, condition=condition)
+    assert [h.path for h in service.searcher.query(seeds, 4)] == [r["path"] for r in out["results"]]
+    steering_only = service.search(job=Job(), steer=["+calm solo piano"], seed=4, seeds=8, k=4)
+    assert steering_only["prior"] == "unconditional"  # no text to condition on: the library's own prior
+
+
 def test_regression_mode_maps_the_query_to_the_regressors_one_embedding(service, trained) -> None:
     out = service.search(job=Job(), text="calm solo piano", mode="regression", seed=9, k=4)
     assert out["mode"] == "regression" and out["seeds"] == [9]

@@ -57,5 +57,6 @@ def test_stale_prior_is_retrained_on_demand(service, monkeypatch: pytest.MonkeyP
     path = priors.prior_path(service.library)
     path.unlink()
     progress = []
-    service.search(job=Job(progress_fn=lambda s, f, m: progress.append(s)), text="organ", k=3, seed=0)
+    # a steering-only query: a text query would go to the conditional prior if test_conditional.py trained one
+    service.search(job=Job(progress_fn=lambda s, f, m: progress.append(s)), steer=["+organ"], k=3, seed=0)
     assert path.exists() and "prior" in progress
