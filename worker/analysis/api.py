@@ -50,7 +50,7 @@ def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_ba
     if backend == MADMOM:
         beats, downbeats, meter = _madmom_grid(original, original_rate)
     elif backend == LEARNED:
-        beats, downbeats, meter = learned_grid(wave)
+        beats, downbeats, meter = learned_grid(wave, chroma=chroma)
     else:
         beats, downbeats, meter = _dsp_grid(wave, chroma)
     key = estimate_key(chroma)
