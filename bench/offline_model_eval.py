@@ -1,7 +1,8 @@
 """Offline music–text model (issue 3): text→audio Recall@10 and mAP per attribute, with floors in the same run.
 
-    python bench/offline_model_eval.py [--weights PATH] [--seed 0] [--eval-shards 4] [--real-files 120]
-                                       [--manifest ~/.cache/cuesteer-corpus/manifest.csv] [--json OUT]
+    python bench/offline_model_eval.py [--weights PATH] [--compare OLD.pt] [--seed 0] [--eval-shards 17]
+                                       [--real-files 120] [--manifest ~/.cache/cuesteer-corpus/manifest.csv]
+                                       [--json OUT]
 
 Held-out renders: the seeded eval shards (whole source pieces never used in training), both the light view
 (gain + EQ) and the fully augmented one (reverb, noise, clipping, codecs), embedded from audio through the
@@ -11,7 +12,11 @@ Floors, same clips, same metrics:
   vectors of the clips holding the attribute in the *other* half of the sources (2-fold, by source): a
   supervised floor the learned text tower has to beat;
 - `random`: the same architecture with random initial weights (random projections of both towers);
-- `chance`: the share of relevant clips (what a random ranking scores in R@10 when relevant ≥ 10).
+- `chance`: the share of relevant clips (what a random ranking scores in R@10 when relevant ≥ 10);
+- `--compare OLD.pt`: other weights (e.g. the previous commit's) on the same clips, so a retrain is judged on
+  one held-out set. Per-family R@10 is printed for the offline model(s).
+With ≥ 10 relevant clips per value, R@10 is precision@10: a larger held-out set (more clips per family) is a
+different — easier — measurement than the first 128-clip set, which is why old weights are re-measured here.
 Real recordings (`shared/corpus/fetch.sh music`): the tracks whose tags allow a judgement — Wesnoth's
 "Romantic Classical" → orchestral strings, Frets on Fire's isolated guitar stems → guitar and their
 backing tracks (metal) → drums — ranked inside the pool of all genre-tagged tracks; one 10-s window each.
@@ -40,6 +45,7 @@ from worker.encoders.offline.evaluate import evaluated_tokens, query_phrase, rep
 from worker.encoders.offline.train import dataset  # noqa: E402
 
 TARGETS = {"instrument family": 0.6, "drums": 0.8, "tempo band": 0.8}
+DEFAULT_EVAL_SHARDS = 17  # 13 of data recipe 1 + 4 of recipe 2 (music21, mma): ≈ 540 clips
 GROUPS_SHOWN = ("instrument family", "drums", "tempo band", "mode", "solo/ensemble", "density", "register",
                 "dynamics", "style")
 WINDOW_S = 10.0
@@ -162,11 +168,21 @@ def fmt_groups(name: str, report: dict[str, dict[str, float]]) -> str:
     return f"{name:<22}" + " ".join(f"{c:>10}" for c in cells)
 
 
+def family_table(reports: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Per-family R@10 (#relevant) rows for the given reports."""
+    fams = [k for k in next(iter(reports.values())) if k.startswith("fam:")]
+    head = f"{'family R@10':<22}" + " ".join(f"{f[4:][:9]:>9}" for f in fams)
+    rows = [f"{'  (relevant clips)':<22}" + " ".join(f"{next(iter(reports.values()))[f]['n']:>9.0f}" for f in fams)]
+    rows += [f"{name[:22]:<22}" + " ".join(f"{rep[f]['r@10']:>9.2f}" for f in fams) for name, rep in reports.items()]
+    return "\n".join([head] + rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="offline.pt (default: the committed weights)")
     parser.add_argument("--seed", type=int, default=0, help="data seed of the held-out shards")
-    parser.add_argument("--eval-shards", type=int, default=4)
+    parser.add_argument("--compare", metavar="OLD", help="other offline weights to measure on the same clips")
+    parser.add_argument("--eval-shards", type=int, default=DEFAULT_EVAL_SHARDS)
     parser.add_argument("--manifest", default=str(Path.home() / ".cache" / "cuesteer-corpus" / "manifest.csv"))
     parser.add_argument("--real-files", type=int, default=120, help="at most this many tagged real tracks")
     parser.add_argument("--json", metavar="OUT", help="also write all figures as JSON")
@@ -176,6 +192,7 @@ def main() -> int:
     from worker.encoders.offline.encoder import OfflineEncoder
 
     offline = OfflineEncoder(weights=args.weights)
+    compare = OfflineEncoder(weights=args.compare) if args.compare else None
     random = random_encoder(args.seed)
     descriptor = DescriptorEncoder()
     data = eval_set(args.seed, args.eval_shards)
@@ -187,10 +204,13 @@ def main() -> int:
     for view, waves in data["waves"].items():
         seconds = len(waves) * waves.shape[1] / features.SAMPLE_RATE
         emb = {}
-        for name, enc in (("offline", offline), ("random", random), ("descriptor", descriptor)):
+        encoders = [("offline", offline), ("random", random), ("descriptor", descriptor)]
+        for name, enc in encoders + ([("compared", compare)] if compare else []):
             emb[name], wall = timed_embed(enc, waves)
             results["speed"].setdefault(name, []).append(seconds / wall)
         reports = {"offline": text_report(offline, emb["offline"], tokens),
+                   **({f"compared ({compare.version[:22]})": text_report(compare, emb["compared"], tokens)}
+                      if compare else {}),
                    "descriptor (centroid)": centroid_report(emb["descriptor"], tokens, sources),
                    "random projection": text_report(random, emb["random"], tokens)}
         reports["chance"] = {k: {"r@10": v["prior"], "ap": v["prior"]} for k, v in reports["offline"].items()
@@ -200,6 +220,7 @@ def main() -> int:
         print(header)
         for name, rep in reports.items():
             print(fmt_groups(name, rep))
+        print(family_table({k: v for k, v in reports.items() if k == "offline" or k.startswith("compared")}))
     for view in data["waves"]:
         rep = results["renders"][view]["offline"]
         checks = [f"{g} {rep[f'group:{g}']['r@10']:.2f} {'≥' if rep[f'group:{g}']['r@10'] >= t else '<'} {t}"
@@ -210,11 +231,11 @@ def main() -> int:
     if items:
         d_train = DescriptorEncoder().embed_audio(list(data["waves"]["augmented"]))
         centroids = {p: unit(d_train[[tok in t for t in tokens]].mean(0)) for p, (tok, _) in REAL_QUERIES.items()}
-        emb = {name: enc.embed_audio(waves) for name, enc in
-               (("offline", offline), ("random", random), ("descriptor", descriptor))}
+        learned = [("offline", offline), ("random", random)] + ([("compared", compare)] if compare else [])
+        emb = {name: enc.embed_audio(waves) for name, enc in learned + [("descriptor", descriptor)]}
         phrases = list(REAL_QUERIES)
-        qv = {"offline": dict(zip(phrases, offline.embed_text(phrases), strict=True)),
-              "random": dict(zip(phrases, random.embed_text(phrases), strict=True)), "descriptor": centroids}
+        qv = {name: dict(zip(phrases, enc.embed_text(phrases), strict=True)) for name, enc in learned}
+        qv["descriptor"] = centroids
         print(f"\nreal recordings: {len(items)} genre-tagged tracks, one {WINDOW_S:.0f}-s window each (R@10/mAP)")
         print(f"{'query':<22}{'relevant':>9}{'offline':>12}{'descriptor':>12}{'random':>12}{'chance':>8}")
         reps = {name: real_report(emb[name], items, qv[name]) for name in emb}
@@ -223,6 +244,9 @@ def main() -> int:
             o, d, r = (reps[k][phrase] for k in ("offline", "descriptor", "random"))
             print(f"{phrase:<22}{o['n']:>9.0f}" + "".join(f"{m['r@10']:>6.2f}/{m['ap']:.2f}" for m in (o, d, r))
                   + f"{o['prior']:>8.2f}")
+            if compare:
+                c = reps["compared"][phrase]
+                print(f"{'  compared weights':<22}{c['n']:>9.0f}{c['r@10']:>6.2f}/{c['ap']:.2f}")
     else:
         print("\nreal recordings: none (run shared/corpus/fetch.sh music)")
     windows = [np.random.default_rng(i).standard_normal(int(WINDOW_S * features.SAMPLE_RATE)).astype(np.float32)
