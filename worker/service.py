@@ -215,7 +215,7 @@ class Service:
                     guidance=guidance, job=job)
             elif by_text is not None:
                 seed_vectors, seed_ids, _ = conditional.text_seeds(
-                    by_text, text, n=seeds, seed=seed, directions=directions, strengths=strengths,
+                    by_text, text, query, n=seeds, seed=seed, directions=directions, strengths=strengths,
                     guidance=guidance, job=job)
             else:
                 seed_vectors, seed_ids = self._seeds(job, mode, query, directions, strengths, seeds, seed, guidance)

@@ -34,6 +34,10 @@ REGRESSION_STEPS = 600  # on demand (first `--mode regression` search): pseudo-p
 # ω=1 0.193/0.164/0.56, ω=3 0.198/0.116/0.71, ω=9 0.198/0.093/0.83: guidance buys fidelity with diversity and a
 # little recall; 1 is the middle (the paper's best retrieval was near 9 with a far larger net). --guidance scales it.
 DEFAULT_OMEGA = 1.0
+# A text query also steers its own conditional samples. bench/prior_vs_regression.py --part b (caption → held-out
+# renders, 256 queries; R@10 / MISCS): CFG ω=1 alone 0.129 / 0.64, + text k=0.1 0.200 / 0.75, k=0.3 0.231 / 0.89,
+# query-kNN 0.241 / 1: 0.1 keeps most of the prior's diversity for most of the recall.
+TEXT_QUERY_STEER = 0.1
 VIDEO_BATCH = 16  # frame/window pairs embedded per encoder call
 MIN_PAIRS = 8
 
@@ -250,14 +254,18 @@ def text_prior(library: Library, library_encoder: Encoder) -> tuple[PriorCheckpo
     return (checkpoint, cond_encoder) if cond_encoder.has_text else None
 
 
-def text_seeds(model: tuple[PriorCheckpoint, Encoder], text: str, *, n: int, seed: int,
+def text_seeds(model: tuple[PriorCheckpoint, Encoder], text: str, query: np.ndarray | None, *, n: int, seed: int,
                directions: np.ndarray | None, strengths: list[float], guidance: float | None, job: Job
                ) -> tuple[np.ndarray, list[int], float]:
     """Seeds from the conditional prior, CFG on the text's embedding in the condition space (the paper's text
-    condition; pseudo-pairs trained it on descriptor phrases), steered by the phrases."""
+    condition; pseudo-pairs trained it on descriptor phrases), steered by the phrases and by the text's own
+    library-space embedding `query` (TEXT_QUERY_STEER says why)."""
     checkpoint, cond_encoder = model
     condition = condition_vector(cond_encoder, texts=[text])
     omega = DEFAULT_OMEGA * (1.0 if guidance is None else float(guidance))
+    if query is not None:
+        directions = np.asarray(query, np.float32)[None] if directions is None else np.vstack([directions, query])
+        strengths = [*strengths, TEXT_QUERY_STEER * (1.0 if guidance is None else float(guidance))]
     job.progress("seeds", 0.5, f"sampling {n} seed embeddings conditioned on the text, ω={omega:g}")
     vectors, ids = priors.sample_seeds(checkpoint, n=n, seed=seed, directions=directions,
                                        strengths=strengths or None, omega=omega, condition=condition, job=job)

@@ -85,8 +85,10 @@ def test_text_query_conditions_the_conditional_prior_when_one_is_trained(service
     assert out["mode"] == "prior" and out["prior"] == "conditional"
     checkpoint, _ = conditional.load(service.library, conditional.CONDITIONAL)
     condition = conditional.condition_vector(get_encoder("clip"), texts=["calm solo piano"])
-    seeds, _ = priors.sample_seeds(checkpoint, n=8, seed=4, directions=None, strengths=None,
-                                   omega=conditional.DEFAULT_OMEGA, condition=condition)
+    query = service._query_encoder().embed_text(["calm solo piano"])  # the text also steers, in the library space
+    seeds, _ = priors.sample_seeds(checkpoint, n=8, seed=4, directions=query,
+                                   strengths=[conditional.TEXT_QUERY_STEER], omega=conditional.DEFAULT_OMEGA,
+                                   condition=condition)
     assert [h.path for h in service.searcher.query(seeds, 4)] == [r["path"] for r in out["results"]]
     steering_only = service.search(job=Job(), steer=["+calm solo piano"], seed=4, seeds=8, k=4)
     assert steering_only["prior"] == "unconditional"  # no text to condition on: the library's own prior
