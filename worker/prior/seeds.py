@@ -22,7 +22,9 @@ from worker.prior.schedules import sampling_sigmas
 DEFAULT_SAMPLER = "dpmpp_2m"
 # bench/prior_latency.py + prior_vs_regression.py (width 256, 3000 training steps): dpmpp_2m/8 reaches Recall@10
 # 0.224 (ω=0, 192 queries) and 0.188 (ω=3, 128 queries) against 0.208 / 0.188 for 256 Euler–Maruyama steps, at
-# about half the sampling time of 16 steps; Recall@100 costs 2–4 points.
+# about half the sampling time of 16 steps; Recall@100 costs 2–4 points. Fewer steps do not pay: with ρ = 7 the
+# second-order extrapolation overshoots on the last long log-σ step (6×256, ω=3, 256 queries: R@10 0.195 at 4 steps,
+# 0.008 at 5, 0.180 at 6, 0.199 at 8). 4×128 (the library default since): 0.172 at 8 vs 0.160 at 256 EM steps.
 DEFAULT_STEPS = 8
 DEFAULT_SEEDS = 16
 
