@@ -35,8 +35,8 @@ REGRESSION_STEPS = 600  # on demand (first `--mode regression` search): pseudo-p
 # little recall; 1 is the middle (the paper's best retrieval was near 9 with a far larger net). --guidance scales it.
 DEFAULT_OMEGA = 1.0
 # A text query also steers its own conditional samples. bench/prior_vs_regression.py --part b (caption → held-out
-# renders, 256 queries; R@10 / MISCS): CFG ω=1 alone 0.129 / 0.64, + text k=0.1 0.200 / 0.75, k=0.3 0.231 / 0.89,
-# query-kNN 0.241 / 1: 0.1 keeps most of the prior's diversity for most of the recall.
+# renders, 4×128, 256 queries; R@10 / MISCS): CFG alone 0.151 / 0.49 (ω=1), ω=3 + text k=0.1 0.216 / 0.68,
+# k=0.3 0.265 / 0.83, query-kNN 0.312 / 1: 0.1 buys most of the recall the text adds and keeps the diversity.
 TEXT_QUERY_STEER = 0.1
 VIDEO_BATCH = 16  # frame/window pairs embedded per encoder call
 MIN_PAIRS = 8
