@@ -32,7 +32,9 @@ ErrorCode = Literal["malformed", "version", "unknown_kind", "invalid", "oversize
 know; a body that fails validation; larger than MAX_FRAME_BYTES; a kind the receiver never accepts (a client
 sending Result); a request id still in flight."""
 
-Lane = Literal["heavy", "interactive"]
+Lane = Literal["heavy", "interactive", "background"]
+"""heavy: one job at a time (index, train, render); interactive: two threads (search, status); background: jobs
+that run until cancelled (watch), so they never take a thread from the other two."""
 
 
 class Call(msgspec.Struct, frozen=True):

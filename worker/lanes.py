@@ -1,5 +1,5 @@
 """Job queues with their own threads, so a long index never delays a search: every service method belongs to a
-lane ("heavy" or "interactive"), and each lane runs its jobs on its own threads in arrival order.
+lane ("heavy", "interactive" or "background"), and each lane runs its jobs on its own threads in arrival order.
 
 A `JobRecord` moves queued → running → done exactly once; whoever moves it to done sends the one final reply.
 """
@@ -17,7 +17,7 @@ from worker.jobs import Job
 
 log = logging.getLogger(__name__)
 
-LANE_THREADS = {"heavy": 1, "interactive": 2}
+LANE_THREADS = {"heavy": 1, "interactive": 2, "background": 1}
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 

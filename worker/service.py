@@ -29,6 +29,7 @@ from worker.retrieval.steering import Phrase, SteerError, phrases_from
 
 HEAVY = "heavy"
 INTERACTIVE = "interactive"
+BACKGROUND = "background"  # runs until cancelled: its own thread, so neither searches nor indexing wait on it
 DEFAULT_K = 10
 DEFAULT_SEEDS = 16
 MODES = ("prior", "regression", "query")
@@ -45,7 +46,7 @@ class Service:
         "search": INTERACTIVE,
         "embed": INTERACTIVE,
         "index": HEAVY,
-        "watch": INTERACTIVE,  # runs until cancelled: on the heavy lane it would hold up every other heavy job
+        "watch": BACKGROUND,
         "train_prior": HEAVY,
         "analyze": INTERACTIVE,
         "export": HEAVY,

@@ -41,7 +41,7 @@ params = st.dictionaries(st.text(max_size=12), values, max_size=5)
 fractions = st.floats(0.0, 1.0)
 bodies = st.one_of(
     st.builds(Call, method=st.text(min_size=1, max_size=64), params=params),
-    st.builds(Accepted, lane=st.sampled_from(["heavy", "interactive"]), queued=st.integers(0, 10**6)),
+    st.builds(Accepted, lane=st.sampled_from(["heavy", "interactive", "background"]), queued=st.integers(0, 10**6)),
     st.builds(Progress, stage=st.text(), fraction=fractions, message=st.text(), eta_s=st.none() | st.floats(0.0, 1e9)),
     st.builds(Result, value=params),
     st.builds(Failed, reason=st.sampled_from(["cancelled", "error", "bad_request", "worker_lost"]), message=st.text()),

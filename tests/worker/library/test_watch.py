@@ -252,6 +252,7 @@ def test_the_app_starts_and_stops_a_watch_over_the_socket_while_other_jobs_run(t
                 if isinstance(event, Progress) and event.stage == "watch":
                     seen = event.message
             time.sleep(0.05)
+        assert link.ping(timeout=TIMEOUT_S).running == {"background": 1, "heavy": 0, "interactive": 0}
         assert link.call("status", timeout=TIMEOUT_S)["tracks"] == 1  # the interactive lane still answers
         assert link.call("index", {"paths": [str(tmp_path / "other")]}, timeout=TIMEOUT_S)["indexed"] == 1
         link.cancel(rid)
