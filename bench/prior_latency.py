@@ -41,7 +41,7 @@ from worker.prior.network import NetworkConfig, ResidualMLP  # noqa: E402
 from worker.prior.precond import EDMPrecond  # noqa: E402
 from worker.prior.samplers import evaluations  # noqa: E402
 from worker.prior.schedules import PAPER_STEPS  # noqa: E402
-from worker.prior.seeds import DEFAULT_SAMPLER, DEFAULT_STEPS, generate_seeds  # noqa: E402
+from worker.prior.seeds import DEFAULT_SAMPLER, DEFAULT_STEPS, SAMPLING_THREADS, generate_seeds  # noqa: E402
 from worker.prior.synthetic import OneToManyTask, one_to_many_task, with_distractors  # noqa: E402
 from worker.retrieval.priors import TRAIN_DEPTH, TRAIN_WIDTH  # noqa: E402
 
@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
           f"per seed (one call for all seeds) over {len(task.library)} × {DIM} + RRF merge")
     print(f"network {cfg.depth}×{cfg.width} ({'trained' if trained else 'untrained: no cached checkpoint'}), "
           f"{DEFAULT_SAMPLER}/{DEFAULT_STEPS} ({evaluations(DEFAULT_SAMPLER, DEFAULT_STEPS)} evaluations); "
-          f"torch {torch.__version__} threads {torch.get_num_threads()}, faiss threads {faiss.omp_get_max_threads()}")
+          f"torch {torch.__version__} threads {torch.get_num_threads()} (sampling on {SAMPLING_THREADS}), "
+          f"faiss threads {faiss.omp_get_max_threads()}")
     print(f"indexes: auto = {index_kind(indexes['auto'])}, flat (built in {build_s:.1f} s CPU); {args.repeats} queries")
     print(f"{load_before} before, {load_after} after")
     print_timing("per query, ms", times)
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"FULL QUERY at the default setting ({DEFAULT_SAMPLER}/{DEFAULT_STEPS}, {cfg.depth}×{cfg.width}, "
           f"{index_kind(indexes['auto'])} kNN): CPU p50 {cpu50:.1f} ms / p99 {cpu99:.1f} ms, wall p50 {wall50:.1f} / "
           f"p99 {wall99:.1f} ms (kNN + merge CPU p50 {knn50:.1f} ms) — {verdict} the {TARGET_MS:.0f} ms target "
-          f"(judged on CPU time, {torch.get_num_threads()} torch thread(s))", flush=True)
+          f"(judged on CPU time; torch threads {torch.get_num_threads()}, sampling on {SAMPLING_THREADS})", flush=True)
 
     if not args.no_recall and trained:
         rows = recall_rows(model, task, indexes, args.recall_queries)

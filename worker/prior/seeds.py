@@ -7,7 +7,8 @@ setting that keeps Recall@10 within 2 points of the paper's 256 Euler–Maruyama
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -27,6 +28,10 @@ DEFAULT_SAMPLER = "dpmpp_2m"
 # 0.008 at 5, 0.180 at 6, 0.199 at 8). 4×128 (the library default since): 0.172 at 8 vs 0.160 at 256 EM steps.
 DEFAULT_STEPS = 8
 DEFAULT_SEEDS = 16
+# Intra-op threads while sampling: a 32-row step gains nothing from a second thread, and on busy shared cores
+# OpenMP's waiting made a query 35× slower on 2 threads (bench/prior_latency.py --threads 2: 1.8 s CPU p50 vs
+# 52 ms on 1). Thread counts are per calling thread, so other jobs of the worker keep theirs.
+SAMPLING_THREADS = 1
 
 
 def _tensor(values: np.ndarray | Sequence[float] | None) -> torch.Tensor | None:
@@ -56,12 +61,24 @@ def generate_seeds(model: EDMPrecond, seeds: Sequence[int], *, condition: np.nda
     guidance = Guidance(condition=_tensor(condition), omega=float(omega), directions=_tensor(directions),
                         strengths=_tensor(strengths), steer_max_sigma=steer_max_sigma * model.sigma_data)
     sigmas = sampling_sigmas(model.sigma_data, steps).to(noise.dtype)
-    x = SAMPLERS[sampler](grid_denoiser(model, sigmas, guidance, len(noise)), noise, sigmas, guidance, callback,
-                          generator)
+    with torch_threads(SAMPLING_THREADS):
+        x = SAMPLERS[sampler](grid_denoiser(model, sigmas, guidance, len(noise)), noise, sigmas, guidance,
+                              callback, generator)
     x = to_unit_sphere(x)
     if slerp_target is not None and slerp_ratio > 0.0:
         x = slerp(x, torch.atleast_2d(_tensor(slerp_target)), float(slerp_ratio))
     return x.numpy().astype(np.float32)
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """At most `count` torch threads in the calling thread for the block (restored after)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(min(count, before))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def grid_denoiser(model: EDMPrecond, sigmas: torch.Tensor, guidance: Guidance, batch: int) -> Denoiser:

@@ -68,3 +68,16 @@ def test_seeds_with_the_grid_equal_seeds_from_the_plain_sampler_loop() -> None:
     cut = generate_seeds(model, range(5), condition=condition, omega=2.0, directions=directions,
                          strengths=strengths, steps=6)
     assert not np.array_equal(got, cut) and np.allclose(got, cut, atol=0.05)  # the cut-off only skips tiny terms
+
+
+def test_sampling_runs_on_one_thread_and_restores_the_callers_setting() -> None:
+    from worker.prior.seeds import SAMPLING_THREADS
+
+    seen: list[int] = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        generate_seeds(_model(), range(2), steps=3, callback=lambda info: seen.append(torch.get_num_threads()))
+        assert seen == [SAMPLING_THREADS] * 3 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
