@@ -27,6 +27,7 @@ PROBE_SECONDS = 6.0
 PROBE_BPM = 120.0
 REFERENCE_STRIDE = 5  # frames between stored reference activations
 BEAT, DOWNBEAT = 0, 1  # output channels
+SILENT_LOG_MEL = 0.01  # a frame whose loudest band is below this (about -80 dB re a full-scale sine) is silence
 
 
 def model_fps() -> float:
@@ -153,7 +154,9 @@ def activations(wave: np.ndarray, network=None) -> np.ndarray:
     features = log_mel(wave)
     with torch.inference_mode():
         logits = network(torch.from_numpy(features)[None])[0]
-    return torch.sigmoid(logits).numpy().astype(np.float64)
+    acts = torch.sigmoid(logits).numpy().astype(np.float64)
+    acts[features.max(axis=1) < SILENT_LOG_MEL] = 0.0  # the per-clip normalisation would make silence look busy
+    return acts
 
 
 def probe_wave(seconds: float = PROBE_SECONDS, bpm: float = PROBE_BPM, seed: int = 0) -> np.ndarray:

@@ -10,11 +10,12 @@ from worker.analysis.api import analyze_wave
 
 
 def test_default_backend_is_the_builtin_tracker(monkeypatch):
+    """Our learned tracker (its weights ship in the package), both built in and permissively licensed."""
     monkeypatch.delenv(beats_madmom.BACKEND_ENV, raising=False)
-    assert beats_madmom.chosen_backend() == "dsp"
+    assert beats_madmom.chosen_backend() == "learned"
     beats = beat_grid(8.0, 120.0)
     result = analyze_wave(band(beats, 8.0), SR)
-    assert result["beats_backend"] == "dsp" and result["analyzer"].startswith("dsp")
+    assert result["beats_backend"] == "learned" and result["analyzer"].startswith("learned")
     assert f_measure(result["beats_s"], beats) > 0.9
 
 
