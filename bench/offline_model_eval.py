@@ -39,13 +39,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from worker.cli.train_offline import EVAL_SHARDS  # noqa: E402
 from worker.encoders.base import unit  # noqa: E402
 from worker.encoders.offline import features  # noqa: E402
 from worker.encoders.offline.evaluate import evaluated_tokens, query_phrase, report_from_scores  # noqa: E402
 from worker.encoders.offline.train import dataset  # noqa: E402
 
 TARGETS = {"instrument family": 0.6, "drums": 0.8, "tempo band": 0.8}
-DEFAULT_EVAL_SHARDS = 17  # 13 of data recipe 1 + 4 of recipe 2 (music21, mma): ≈ 540 clips
+DEFAULT_EVAL_SHARDS = EVAL_SHARDS  # 13 of data recipe 1 + 4 of recipe 2 (music21, mma): ≈ 540 clips
 GROUPS_SHOWN = ("instrument family", "drums", "tempo band", "mode", "solo/ensemble", "density", "register",
                 "dynamics", "style")
 WINDOW_S = 10.0
