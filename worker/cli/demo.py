@@ -12,6 +12,8 @@ from pathlib import Path
 
 from worker import settings
 from worker.cli.commands import print_json, run_job
+from worker.cli.runner import LocalRunner
+from worker.encoders.registry import get_encoder
 from worker.jobs import JobFailed
 
 CORPUS_SET = "music-small"
@@ -31,10 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, runner) -> int:
     folders = [Path(args.corpus)] if args.corpus else ensure_corpus()
-    if getattr(runner, "library", "x") is None:  # in-process: keep the demo out of the user's own library
-        runner.library = str(settings.cache_dir() / "demo-library")
+    params: dict = {"paths": [str(f) for f in folders]}
+    if isinstance(runner, LocalRunner):  # in-process: the demo's own library, never the user's (nor a worker's)
+        runner.library = runner.library or str(settings.cache_dir() / "demo-library")
+        params |= rebuild_if_stale(run_job(runner, "status", {}).get("encoder"))
     print(f"demo: indexing {', '.join(str(f) for f in folders)}", flush=True)
-    report = run_job(runner, "index", {"paths": [str(f) for f in folders]})
+    report = run_job(runner, "index", params)
     print(f"demo: {report['indexed']} new, {report['skipped']} unchanged, {len(report['errors'])} not indexed "
           f"(sound effects under 0.5 s, unreadable files); encoder {report['encoder']}", flush=True)
     status = run_job(runner, "status", {})
@@ -53,6 +57,17 @@ def run(args: argparse.Namespace, runner) -> int:
     if args.json:
         print_json({"index": report, "queries": answers})
     return 0
+
+
+def rebuild_if_stale(stamped: dict | None) -> dict:
+    """Index options for the demo's own library: it is derived data, so after an upgrade changed the default
+    encoder (or its weights) it is rebuilt with the default rather than refused as a user's library would be."""
+    default = get_encoder()
+    if stamped is None or (stamped["id"], stamped["version"]) == (default.id, default.version):
+        return {}
+    print(f"demo: the demo library was built with {stamped['id']} {stamped['version']}; rebuilding it with "
+          f"{default.id} {default.version}", flush=True)
+    return {"reindex": True, "encoder": default.id}
 
 
 def demo_queries(folders: list[Path], status: dict) -> list[tuple[str, dict]]:

@@ -261,10 +261,11 @@ class Library:
             if current is not None and current != (encoder_id, version):
                 count = self.counts().get("vectors", 0)
                 if count:
+                    other = "" if current[0] == encoder_id else f" or use `--encoder {current[0]}`"
                     raise LibraryError(
                         f"this library holds {count} vectors from encoder {current[0]} {current[1]}; "
                         f"{encoder_id} {version} embeds into a different space. Re-index with "
-                        f"`cuesteer index PATH --encoder {encoder_id} --reindex` or use `--encoder {current[0]}`"
+                        f"`cuesteer index PATH --encoder {encoder_id} --reindex`{other}"
                     )
             self.set_meta("encoder_id", encoder_id)
             self.set_meta("encoder_version", version)
