@@ -25,7 +25,7 @@ def track_beats(onset: np.ndarray, fps: float, period: float | None = None) -> n
         period = estimate_period(onset, fps)
     periods = np.arange(max(int(np.floor(period / PERIOD_RANGE)), 2), int(np.ceil(period * PERIOD_RANGE)) + 1)
     frames = _best_path(onset, periods, period)
-    return _refine(onset, frames) / fps
+    return refine_to_peaks(onset, frames) / fps
 
 
 def _best_path(onset: np.ndarray, periods: np.ndarray, period: float) -> np.ndarray:
@@ -71,9 +71,10 @@ def _best_path(onset: np.ndarray, periods: np.ndarray, period: float) -> np.ndar
     return np.array(path[::-1], dtype=np.float64)
 
 
-def _refine(onset: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """Move each beat to the strongest nearby onset peak, with sub-frame (parabolic) precision."""
-    out = frames.copy()
+def refine_to_peaks(onset: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Move each beat to the strongest nearby peak of `onset` (an onset envelope or a beat activation), with
+    sub-frame (parabolic) precision; a beat with no positive peak near it stays where it is."""
+    out = frames.astype(np.float64)
     last = len(onset) - 1
     for i, f in enumerate(frames.astype(int)):
         lo, hi = max(f - REFINE_FRAMES, 1), min(f + REFINE_FRAMES, last - 1)

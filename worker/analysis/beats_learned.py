@@ -15,6 +15,7 @@ import numpy as np
 
 from worker.analysis import downbeats
 from worker.analysis.beat_model import BEAT, DOWNBEAT, activations, model_fps
+from worker.analysis.beats import refine_to_peaks
 from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
 from worker.analysis.downbeats import Meter
 from worker.analysis.onset import onset_envelopes
@@ -107,17 +108,7 @@ def trim_and_refine(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     margin = float(np.median(np.diff(frames))) / 2 if len(frames) > 1 else 0.0
     frames = frames[(frames >= active[0] - margin) & (frames <= active[-1] + margin)]
-    out = frames.astype(np.float64)
-    last = len(activation) - 1
-    for i, f in enumerate(frames.astype(int)):
-        lo, hi = max(f - REFINE_FRAMES, 1), min(f + REFINE_FRAMES, last - 1)
-        if hi < lo:
-            continue
-        j = lo + int(np.argmax(activation[lo : hi + 1]))
-        a, b, c = activation[j - 1], activation[j], activation[j + 1]
-        denom = a - 2 * b + c
-        out[i] = j + (float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5)) if denom < 0 else 0.0)
-    return out
+    return refine_to_peaks(activation, frames)
 
 
 def network_cues(downbeat: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:

@@ -4,19 +4,16 @@ features and beat frames in shards (npz) that the trainer reads into memory."""
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from worker.analysis.beat_model import log_mel, model_fps
 from worker.analysis.beat_train.excerpts import generated_excerpt, load_piece, real_excerpt, training_midi
 from worker.analysis.spectral import ANALYSIS_RATE
 from worker.encoders.offline.train.augment import augment
 from worker.encoders.offline.train.clip import Clip
-from worker.encoders.offline.train.render import build_midi, soundfonts
+from worker.encoders.offline.train.render import render_clips, soundfonts
 
 BATCH = 24  # excerpts per FluidSynth run (loading a soundfont costs ~1 s)
 AUGMENT_P = 0.5  # the rest stay clean renders, like the benchmark's
@@ -28,22 +25,7 @@ REAL_SHARE = 0.6  # of excerpts cut from real MIDI files; the rest are generated
 
 def render(clips: list[Clip], soundfont: Path, rng: np.random.Generator) -> list[np.ndarray]:
     """Mono float32 waves at ANALYSIS_RATE, one per clip, each clip.seconds long (one FluidSynth run)."""
-    reverb = [int(rng.integers(0, 90)) for _ in clips]
-    chorus = [int(rng.integers(0, 60)) for _ in clips]
-    mid, starts = build_midi(clips, reverb, chorus)
-    with tempfile.TemporaryDirectory() as tmp:
-        mid_path, wav_path = os.path.join(tmp, "batch.mid"), os.path.join(tmp, "batch.wav")
-        mid.save(mid_path)
-        subprocess.run(["fluidsynth", "-ni", "-g", FLUID_GAIN, "-r", str(ANALYSIS_RATE), "-F", wav_path,
-                        str(soundfont), mid_path], check=True, capture_output=True)
-        audio, _ = sf.read(wav_path, dtype="float32", always_2d=True)
-    mono = audio.mean(axis=1)
-    out = []
-    for clip, start in zip(clips, starts, strict=True):
-        a, n = int(round(start * ANALYSIS_RATE)), int(round(clip.seconds * ANALYSIS_RATE))
-        w = mono[a : a + n]
-        out.append(np.pad(w, (0, n - len(w))).astype(np.float32))
-    return out
+    return render_clips(clips, soundfont, rng, rate=ANALYSIS_RATE, gain=FLUID_GAIN)
 
 
 def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int) -> list[Clip]:

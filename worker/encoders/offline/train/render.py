@@ -16,6 +16,7 @@ import soundfile as sf
 from worker.encoders.offline.train.clip import Clip
 
 SAMPLE_RATE = 16_000
+FLUID_GAIN = "0.6"  # FluidSynth master gain: loud enough, no clipping on dense GM mixes
 GAP_S = 1.5  # silence between clips so release and reverb tails die out
 TICKS_PER_S = 960  # 480 ticks per beat at the fixed 120 BPM of the container file
 DRUM_CHANNEL = 9
@@ -72,23 +73,25 @@ def build_midi(clips: list[Clip], reverb: list[int], chorus: list[int]) -> tuple
     return mid, starts
 
 
-def render_clips(clips: list[Clip], soundfont: Path, rng: np.random.Generator) -> list[np.ndarray]:
-    """Mono float32 waves at SAMPLE_RATE, one per clip, each exactly clip.seconds long."""
+def render_clips(clips: list[Clip], soundfont: Path, rng: np.random.Generator, *, rate: int = SAMPLE_RATE,
+                 gain: str = FLUID_GAIN) -> list[np.ndarray]:
+    """Mono float32 waves at `rate`, one per clip, each exactly clip.seconds long (one FluidSynth run: loading a
+    soundfont costs about a second, so clips are rendered in batches)."""
     reverb = [int(rng.integers(0, 90)) for _ in clips]
     chorus = [int(rng.integers(0, 60)) for _ in clips]
     mid, starts = build_midi(clips, reverb, chorus)
     with tempfile.TemporaryDirectory() as tmp:
         mid_path, wav_path = os.path.join(tmp, "batch.mid"), os.path.join(tmp, "batch.wav")
         mid.save(mid_path)
-        subprocess.run(["fluidsynth", "-ni", "-g", "0.6", "-r", str(SAMPLE_RATE), "-F", wav_path,
+        subprocess.run(["fluidsynth", "-ni", "-g", gain, "-r", str(rate), "-F", wav_path,
                         str(soundfont), mid_path], check=True, capture_output=True)
-        audio, rate = sf.read(wav_path, dtype="float32", always_2d=True)
-    assert rate == SAMPLE_RATE
+        audio, got = sf.read(wav_path, dtype="float32", always_2d=True)
+    assert got == rate
     mono = audio.mean(axis=1)
     out = []
     for clip, start in zip(clips, starts, strict=True):
-        a = int(round(start * SAMPLE_RATE))
-        n = int(round(clip.seconds * SAMPLE_RATE))
+        a = int(round(start * rate))
+        n = int(round(clip.seconds * rate))
         w = mono[a:a + n]
         out.append(np.pad(w, (0, n - len(w))).astype(np.float32))
     return out
