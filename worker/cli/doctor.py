@@ -20,6 +20,7 @@ from worker import settings
 from worker.cli.commands import print_json
 from worker.models import soundfont
 from worker.models.manifest import BUNDLED, MODELS
+from worker.models.report import size_text
 from worker.models.status import INCOMPLETE, model_status
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -129,7 +130,7 @@ def check_models() -> list[Check]:
         name = f"model: {spec.name}"
         if spec.source == BUNDLED:
             if st.present:
-                out.append(Check(name, OK, f"{spec.label} ({_mb(st.bytes_on_disk)})"))
+                out.append(Check(name, OK, f"{spec.label} ({size_text(st.bytes_on_disk)})"))
             else:
                 out.append(Check(name, WARN, f"{spec.label} is not in this build: the default encoder is "
                                  "`descriptor` (find-similar works; text and steering need CLAP)",
@@ -140,13 +141,13 @@ def check_models() -> list[Check]:
                              f"pip install {st.package_missing}"))
         elif st.present:
             where = f"{st.commit[:8]}, " if st.commit else ""
-            out.append(Check(name, OK, f"{spec.repo_id} ({where}{_mb(st.bytes_on_disk)}, {spec.licence})"))
+            out.append(Check(name, OK, f"{spec.repo_id} ({where}{size_text(st.bytes_on_disk)}, {spec.licence})"))
         elif st.state == INCOMPLETE:
             out.append(Check(name, WARN, f"{spec.repo_id} is incomplete (no {'; no '.join(st.missing)})",
                              spec.pull_command))
         else:
-            size = f"~{_mb(spec.approx_bytes)}"
-            resume = f", {_mb(st.partial_bytes)} downloaded so far" if st.partial_bytes else ""
+            size = f"~{size_text(spec.approx_bytes)}"
+            resume = f", {size_text(st.partial_bytes)} downloaded so far" if st.partial_bytes else ""
             out.append(Check(name, WARN, f"not downloaded (optional: {spec.used_for}; {size}{resume})",
                              spec.pull_command))
     out.append(check_text_tower())
@@ -199,7 +200,7 @@ def check_synth() -> list[Check]:
                          f"(looked in ${soundfont.SOUNDFONT_ENV} and {len(soundfont.candidate_folders())} folders)",
                          f"{soundfont.install_hint()}; or set {soundfont.SOUNDFONT_ENV}=/path/to/font.sf2"))
     else:
-        out.append(Check("soundfont", OK, f"{font} ({_mb(font.stat().st_size)})"))
+        out.append(Check("soundfont", OK, f"{font} ({size_text(font.stat().st_size)})"))
     return out
 
 
@@ -297,7 +298,7 @@ def check_disk(library: Path) -> list[Check]:
             continue
         free = shutil.disk_usage(existing).free
         ok = free >= MIN_FREE_BYTES
-        out.append(Check(label, OK if ok else WARN, f"{_mb(free)} free at {existing}",
+        out.append(Check(label, OK if ok else WARN, f"{size_text(free)} free at {existing}",
                          "" if ok else "free some space (model downloads need up to ~6 GB)"))
     return out
 
@@ -309,7 +310,3 @@ def _program_version(argv: list[str]) -> str:
         return f"version unknown: {exc}"
     first = text.strip().splitlines()[0] if text.strip() else "version unknown"
     return first[:80]
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"

@@ -16,7 +16,7 @@ from worker.jobs import JobFailed
 from worker.models import manifest
 from worker.models.manifest import MODELS, UnknownModel
 from worker.models.pull import PullError, pull
-from worker.models.report import models_report
+from worker.models.report import models_report, size_text
 from worker.models.status import PRESENT, model_status, verify
 
 EXIT_PROBLEM = 1
@@ -54,7 +54,7 @@ def run_list(args: argparse.Namespace, runner) -> int:
         return 0
     print(f"Hugging Face cache: {hub_cache_dir()}" + (f"  ({OFFLINE_ENV} set: no downloads)" if hub_offline() else ""))
     for row in rows:
-        size = ("~" if row["size_is_approximate"] else "") + _size(row["bytes"])
+        size = ("~" if row["size_is_approximate"] else "") + size_text(row["bytes"])
         print(f"{row['name']:<16} {row['state']:<10} {size:>8}  {row['licence']}")
         print(f"{'':<16} {row['path']}")
         notes = []
@@ -63,7 +63,7 @@ def run_list(args: argparse.Namespace, runner) -> int:
         elif row["state"] != PRESENT:
             notes.append("not in this build: search falls back to the descriptor encoder (reinstall cuesteer)")
         if row["partial_bytes"]:
-            notes.append(f"{_size(row['partial_bytes'])} downloaded so far (pull resumes)")
+            notes.append(f"{size_text(row['partial_bytes'])} downloaded so far (pull resumes)")
         if row["needs_package"]:
             notes.append(f"also needs: pip install {row['needs_package']}")
         if notes:
@@ -73,7 +73,7 @@ def run_list(args: argparse.Namespace, runner) -> int:
 
 def run_pull(args: argparse.Namespace, runner) -> int:
     spec = _spec(args.name)
-    print(f"{spec.label}: {spec.repo_id}, ~{_size(spec.approx_bytes)}, licence {spec.licence}", file=sys.stderr)
+    print(f"{spec.label}: {spec.repo_id}, ~{size_text(spec.approx_bytes)}, licence {spec.licence}", file=sys.stderr)
     progress = StderrProgress()
     try:
         result = pull(spec, revision=args.revision, on_progress=progress)
@@ -84,7 +84,7 @@ def run_pull(args: argparse.Namespace, runner) -> int:
     if args.json:
         print_json(asdict(result))
     else:
-        print(f"{spec.name}: {result.files} files, {_size(result.bytes)} in {result.path}")
+        print(f"{spec.name}: {result.files} files, {size_text(result.bytes)} in {result.path}")
     return 0
 
 
@@ -106,10 +106,3 @@ def run_verify(args: argparse.Namespace, runner) -> int:
             if not r.ok:
                 print(f"{'':<16}   fix: {manifest.get(r.name).pull_command} (re-fetches what is missing or damaged)")
     return 0 if all(r.ok for r in results) else EXIT_PROBLEM
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"

@@ -16,6 +16,15 @@ from worker.models.pull import pull
 from worker.models.status import model_status
 
 
+def size_text(n: int) -> str:
+    """12 kB, 84 MB, 2.4 GB: one decimal below ten units, none above (the desktop's models dialog matches it)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{n} B"
+
+
 def models_report() -> dict[str, Any]:
     """Every model: state, where it is (or would go), size (real when present), licence, the pull command."""
     rows = []
