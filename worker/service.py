@@ -85,20 +85,32 @@ class Service:
         self._lock.release()
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Hold the library's write lock for the duration (unless this process holds it already)."""
-        with self._write_mutex:
+    def _write_access(self, wait: bool = True) -> Iterator[None]:
+        """This process's one writing job at a time, holding the library's write lock (unless held already).
+        Raises LibraryBusy when another process writes the library, or (wait=False) another job here does."""
+        if not self._write_mutex.acquire(blocking=wait):
+            raise LibraryBusy("another job is writing the library")
+        try:
             if self._lock.held:
                 yield
                 return
-            try:
-                self._lock.acquire()
-            except LibraryBusy as exc:
-                raise JobFailed(str(exc)) from exc
+            self._lock.acquire()
             try:
                 yield
             finally:
                 self._lock.release()
+        finally:
+            self._write_mutex.release()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """`_write_access` for a job: another process writing the library fails the job with its message."""
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self._write_access())
+            except LibraryBusy as exc:
+                raise JobFailed(str(exc)) from exc
+            yield
 
     def _query_encoder(self) -> Encoder:
         """The encoder the library's vectors were made with: queries must land in the same space."""
@@ -141,19 +153,11 @@ class Service:
             raise JobFailed(str(exc)) from exc
 
         def index(unsettled: watching.Unsettled) -> watching.IndexReport:
-            if not self._write_mutex.acquire(blocking=False):
-                raise LibraryBusy("another job is writing the library")
-            try:
-                with self._writing():
+            with self._write_access(wait=False):  # LibraryBusy: the watch tries again at its next poll
+                try:
                     return index_folders(self.library, chosen, paths, job=job, unsettled=unsettled)
-            except JobFailed as exc:
-                if isinstance(exc.__cause__, LibraryBusy):
-                    raise exc.__cause__ from None
-                raise
-            except (LibraryError, EncoderError) as exc:
-                raise JobFailed(str(exc)) from exc
-            finally:
-                self._write_mutex.release()
+                except (LibraryError, EncoderError) as exc:
+                    raise JobFailed(str(exc)) from exc
 
         interval = watching.POLL_INTERVAL_S if interval_s is None else float(interval_s)
         watching.watch(paths, index, job=job, interval_s=interval, busy=LibraryBusy)
