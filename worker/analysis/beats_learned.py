@@ -29,6 +29,10 @@ TEMPO_PRIOR_WEIGHT = 0.0  # × log of tempo.py's prior per beat (validation beat
 OBSERVATION_LAMBDA = 16  # the first 1/λ of each period are "beat" states
 ACTIVE_THRESHOLD = 0.2  # beats are kept between the first and last frame the network calls this likely a beat
 REFINE_FRAMES = 2  # a decoded beat may move to the activation peak this many frames away
+# every other beat is dropped when its median activation is below this share of the others' (validation /
+# tuning-file beat F for no rule, 0.5, 0.6, 0.7: .765/.702, .792/.718, .805/.718, .812/.711)
+HALF_TEMPO_RATIO = 0.6
+LEVEL_MIN_BEATS = 8
 # weight of the network's z-scored downbeat probability beside the DSP cues; on the 48 validation excerpts
 # (downbeat F) network alone .46, DSP cues alone .42, weights 0.5 / 1 / 2 / 3 / 5: .44 .52 .55 .50 .52
 NETWORK_CUE_WEIGHT = 2.0
@@ -111,10 +115,23 @@ def trim_and_refine(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return refine_to_peaks(activation, frames)
 
 
-def network_cues(downbeat: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
-    """The network's downbeat probability at each beat (its peak within REFINE_FRAMES)."""
-    idx = np.clip(np.round(beat_frames).astype(int), 0, len(downbeat) - 1)
-    return np.array([downbeat[max(i - REFINE_FRAMES, 0) : i + REFINE_FRAMES + 1].max() for i in idx])
+def peaks_at(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The activation's peak within REFINE_FRAMES of each frame."""
+    idx = np.clip(np.round(frames).astype(int), 0, len(activation) - 1)
+    return np.array([activation[max(i - REFINE_FRAMES, 0) : i + REFINE_FRAMES + 1].max() for i in idx])
+
+
+def settle_level(activation: np.ndarray, frames: np.ndarray, fps: float) -> np.ndarray:
+    """Every other beat, when those between are consistently much weaker. The decoder's observation model
+    rewards any extra beat the network gives more than ~6 %, so eighth notes it half-believes would otherwise
+    double the tempo (the commonest error on slow pieces with steady eighths)."""
+    if len(frames) < LEVEL_MIN_BEATS or 60.0 * fps / (2 * float(np.median(np.diff(frames)))) < MIN_BPM:
+        return frames
+    strength = peaks_at(activation, frames)
+    even, odd = float(np.median(strength[0::2])), float(np.median(strength[1::2]))
+    if min(even, odd) >= HALF_TEMPO_RATIO * max(even, odd):
+        return frames
+    return frames[0::2] if even >= odd else frames[1::2]
 
 
 def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray, dsp_cues: np.ndarray | None = None) -> Meter:
@@ -122,7 +139,7 @@ def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray, dsp_cues: np.nda
     plus, when given, the DSP tracker's bass/harmonic-change cues at the same beats (`downbeats.beat_cues`)."""
     if len(beat_frames) == 0:
         return Meter(downbeats.METERS[0], 0)
-    cues = NETWORK_CUE_WEIGHT * downbeats._z(network_cues(downbeat, beat_frames))
+    cues = NETWORK_CUE_WEIGHT * downbeats._z(peaks_at(downbeat, beat_frames))
     return downbeats.choose_meter(cues if dsp_cues is None else cues + dsp_cues)
 
 
@@ -143,7 +160,7 @@ def learned_grid(
     the meter from its downbeat output and the DSP cues together (`chroma`: the wave's, if already computed)."""
     acts = activations(wave, network)
     fps = model_fps()
-    frames = trim_and_refine(acts[:, BEAT], decode_beats(acts[:, BEAT], fps))
+    frames = settle_level(acts[:, BEAT], trim_and_refine(acts[:, BEAT], decode_beats(acts[:, BEAT], fps)), fps)
     meter = choose_meter(acts[:, DOWNBEAT], frames, dsp_cues(wave, frames, chroma))
     beats = frames / fps
     return beats, beats[meter.first_downbeat :: meter.beats_per_bar], meter

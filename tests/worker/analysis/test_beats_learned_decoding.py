@@ -8,7 +8,7 @@ from tests.worker.analysis.music import f_measure
 from worker.analysis.beat_model import model_fps
 from worker.analysis.beat_train.excerpts import composed_meter, generated_excerpt, tempo_curve, warp_function
 from worker.analysis.beat_train.train import NEIGHBOUR_TARGET, targets
-from worker.analysis.beats_learned import choose_meter, decode_beats, trim_and_refine
+from worker.analysis.beats_learned import choose_meter, decode_beats, settle_level, trim_and_refine
 from worker.encoders.offline.train.compose import compose
 
 FPS = model_fps()
@@ -37,6 +37,26 @@ def test_decoder_follows_a_tempo_change_through_distractors():
 
 def test_decoder_gives_nothing_for_silence():
     assert len(decode_beats(np.full(500, 0.01), FPS)) == 0
+
+
+def test_half_believed_eighth_notes_do_not_double_the_tempo():
+    beats = np.arange(2.0, 38.0, 0.75)  # 80 BPM, the network also half-believes every eighth note
+    act = spiky_activation(beats, 40.0)
+    for b in beats[:-1] + 0.375:
+        i = int(round(b * FPS))
+        act[i - 1 : i + 2] = (0.2, 0.35, 0.2)
+    decoded = trim_and_refine(act, decode_beats(act, FPS))
+    assert len(decoded) > 1.8 * len(beats)  # what the HMM alone makes of it: eighth notes
+    settled = settle_level(act, decoded, FPS) / FPS
+    assert f_measure(settled, beats) > 0.97
+
+
+def test_evenly_strong_beats_keep_their_tempo():
+    beats = np.arange(2.0, 38.0, 0.375)  # 160 BPM, every beat as strong as the next
+    act = spiky_activation(beats, 40.0)
+    decoded = trim_and_refine(act, decode_beats(act, FPS))
+    assert np.array_equal(settle_level(act, decoded, FPS), decoded)
+    assert f_measure(decoded / FPS, beats) > 0.97
 
 
 def test_meter_and_phase_come_from_the_downbeat_activation():

@@ -30,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--excerpts", type=int, default=720, help="30-s excerpts rendered (24 per shard)")
     p.add_argument("--workers", type=int, default=2, help="rendering processes")
     p.add_argument("--minutes", type=float, default=35.0, help="training wall-clock budget")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for training (1 on a shared machine)")
     p.add_argument("--midi", type=Path, default=corpus_dir() / "midi", help="`fetch.sh midi` folder")
     p.add_argument("--data", type=Path, default=cache_dir() / "beat-train", help="where shards are kept")
     p.add_argument("--out", type=Path, default=WEIGHTS_PATH)
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> None:
     import torch
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     shards = build_dataset(args.data, args.midi, args.excerpts, args.seed, workers=args.workers)
     render_s = time.perf_counter() - started
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> None:
                            on_best=lambda net, meta: save_weights(net, checkpoint, meta))
     facts.update(render_seconds=round(render_s), excerpts=args.excerpts, valid_excerpts=len(valid),
                  command=f"python -m worker.analysis.beat_train --seed {args.seed} --excerpts {args.excerpts} "
-                         f"--minutes {args.minutes:g}")
+                         f"--minutes {args.minutes:g} --threads {args.threads}")
     save_weights(network, args.out, facts)
     if args.out == WEIGHTS_PATH:  # reference from the saved (float16) weights, as users will load them
         forget_loaded()

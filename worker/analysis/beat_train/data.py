@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from worker.analysis.beat_model import log_mel, model_fps
-from worker.analysis.beat_train.excerpts import generated_excerpt, load_piece, real_excerpt, training_midi
+from worker.analysis.beat_train.excerpts import (
+    generated_excerpt,
+    load_piece,
+    mma_excerpt,
+    real_excerpt,
+    training_midi,
+)
 from worker.analysis.spectral import ANALYSIS_RATE
 from worker.encoders.offline.train.augment import augment
 from worker.encoders.offline.train.clip import Clip
@@ -18,7 +24,10 @@ from worker.encoders.offline.train.render import render_clips, soundfonts
 BATCH = 24  # excerpts per FluidSynth run (loading a soundfont costs ~1 s)
 AUGMENT_P = 0.5  # the rest stay clean renders, like the benchmark's
 FLUID_GAIN = "0.5"
-REAL_SHARE = 0.6  # of excerpts cut from real MIDI files; the rest are generated pieces
+# source shares (real MIDI files, mma grooves; the rest generated pieces) by shard: the first FIRST_POOL shards
+# are the original training set, later ones add mma's real drum patterns and accompaniment styles
+FIRST_POOL = 40
+SHARES = ((0.6, 0.0), (0.4, 0.4))
 # the offline model's augmentations assume 16 kHz: at our rate their EQ knots and room sizes shift, which
 # only changes which random EQs and rooms are drawn
 
@@ -28,13 +37,23 @@ def render(clips: list[Clip], soundfont: Path, rng: np.random.Generator) -> list
     return render_clips(clips, soundfont, rng, rate=ANALYSIS_RATE, gain=FLUID_GAIN)
 
 
-def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int) -> list[Clip]:
-    """`count` excerpts, REAL_SHARE of them from `pieces` (loaded real MIDI), the rest generated."""
+def shares(shard: int) -> tuple[float, float]:
+    """(real MIDI, mma) shares of shard number `shard`'s excerpts."""
+    return SHARES[0] if shard < FIRST_POOL else SHARES[1]
+
+
+def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int,
+                  mix: tuple[float, float] = SHARES[0]) -> list[Clip]:
+    """`count` excerpts: a `mix[0]` share from `pieces` (loaded real MIDI), `mix[1]` mma grooves, the rest
+    generated."""
     clips: list[Clip] = []
     while len(clips) < count:
-        if pieces and rng.random() < REAL_SHARE:
+        draw = rng.random()
+        if pieces and draw < mix[0]:
             name, piece = pieces[int(rng.integers(len(pieces)))]
             clip = real_excerpt(piece, rng, name)
+        elif draw < mix[0] + mix[1]:
+            clip = mma_excerpt(rng)
         else:
             clip = generated_excerpt(seed_base + int(rng.integers(1 << 30)), rng)
         if clip is not None:
@@ -81,7 +100,8 @@ def _write_one(job: tuple[Path, int, int]) -> Path:
     path, seed, k = job
     if not path.exists():
         rng = np.random.default_rng([seed, k])
-        clips = draw_excerpts(BATCH, _PIECES, rng, seed_base=(seed * 1_000_003 + k * 7919) % (1 << 30))
+        clips = draw_excerpts(BATCH, _PIECES, rng, seed_base=(seed * 1_000_003 + k * 7919) % (1 << 30),
+                              mix=shares(k))
         fonts = soundfonts()
         write_shard(path, make_shard(clips, fonts[k % len(fonts)], rng))
     return path

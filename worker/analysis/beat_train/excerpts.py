@@ -26,6 +26,7 @@ STEP_P = 0.3  # share of tempo curves that jump (a new section) instead of glidi
 REMAP_P = 0.3  # share of real excerpts whose melodic parts get other GM programs
 SWING_P = 0.35  # share of generated pieces whose off-beat notes move to triplet positions
 WARP_GRID_S = 0.01
+MMA_TEMPO_RANGE = (70.0, 150.0)  # before the warp: 50–210 BPM after it
 BENCH_HELD_OUT_FILES = 20  # bench/beats_eval.py --files N picks a prefix of this list; N ≤ 20 stays unseen
 
 
@@ -123,6 +124,30 @@ def real_excerpt(piece, rng: np.random.Generator, source: str, seconds: float = 
         part.volume = int(rng.integers(70, 128))
         part.pan = int(np.clip(64 + rng.normal(0, 25), 0, 127))
     return clip if len(clip.extra["beats"]) >= MIN_BEATS and clip.parts else None
+
+
+def mma_excerpt(rng: np.random.Generator, seconds: float = EXCERPT_S) -> Clip | None:
+    """A groove from Debian's `mma` (real drum patterns and accompaniments, exact beats and time signature)
+    at a seeded tempo over a seeded chord chart, then cut and tempo-warped like a real MIDI file."""
+    import tempfile
+
+    from worker.encoders.offline.train import mma_source
+
+    pool = mma_source.grooves()
+    if not pool:
+        raise RuntimeError("these shards need Debian's mma: install it (installer/setup.sh --train)")
+    file_stem, groove = pool[int(rng.integers(len(pool)))]
+    bpm = float(np.exp(rng.uniform(*np.log(MMA_TEMPO_RANGE))))
+    bars = int(np.ceil((seconds * SCALE_RANGE[1] * 1.6 + 2.0) / (3 * 60.0 / bpm)))  # enough even in 3/4
+    chords = mma_source.chart(rng, "major" if rng.random() < 0.5 else "minor", int(rng.integers(12)), bars)
+    with tempfile.TemporaryDirectory() as tmp:
+        mid = Path(tmp) / "groove.mid"
+        try:
+            mma_source.render_midi(mma_source.mma_script(groove, bpm, chords), mid)
+        except Exception:  # noqa: BLE001 — a groove mma cannot play is drawn again
+            return None
+        piece = load_piece(mid)
+    return real_excerpt(piece, rng, f"mma-{file_stem}") if piece is not None else None
 
 
 def composed_meter(seed: int) -> tuple[float, int]:
