@@ -28,7 +28,6 @@ TRANSITION_LAMBDA = 100.0  # tempo-change cost at each beat: exp(-λ·|p'/p - 1|
 TEMPO_PRIOR_WEIGHT = 0.0  # × log of tempo.py's prior per beat (validation beat F for 0, 1, 3, 10: .720 .713 .697 .684)
 OBSERVATION_LAMBDA = 16  # the first 1/λ of each period are "beat" states
 ACTIVE_THRESHOLD = 0.2  # beats are kept between the first and last frame the network calls this likely a beat
-REFINE_FRAMES = 2  # a decoded beat may move to the activation peak this many frames away
 # every other beat is dropped when its median activation is below this share of the others' (validation /
 # tuning-file beat F for no rule, 0.5, 0.6, 0.7: .765/.702, .792/.718, .805/.718, .812/.711)
 HALF_TEMPO_RATIO = 0.6
@@ -106,7 +105,7 @@ def _backtrack(score: np.ndarray, back: np.ndarray, space: BeatSpace, count: int
 
 def trim_and_refine(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
     """Drop beats outside the active span (silence before and after the music) and move each to the
-    activation peak within REFINE_FRAMES, with parabolic sub-frame precision."""
+    activation peak nearby (`beats.refine_to_peaks`), with parabolic sub-frame precision."""
     active = np.flatnonzero(activation >= ACTIVE_THRESHOLD)
     if len(active) == 0 or len(frames) == 0:
         return np.zeros(0)
@@ -115,19 +114,13 @@ def trim_and_refine(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return refine_to_peaks(activation, frames)
 
 
-def peaks_at(activation: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """The activation's peak within REFINE_FRAMES of each frame."""
-    idx = np.clip(np.round(frames).astype(int), 0, len(activation) - 1)
-    return np.array([activation[max(i - REFINE_FRAMES, 0) : i + REFINE_FRAMES + 1].max() for i in idx])
-
-
 def settle_level(activation: np.ndarray, frames: np.ndarray, fps: float) -> np.ndarray:
     """Every other beat, when those between are consistently much weaker. The decoder's observation model
     rewards any extra beat the network gives more than ~6 %, so eighth notes it half-believes would otherwise
     double the tempo (the commonest error on slow pieces with steady eighths)."""
     if len(frames) < LEVEL_MIN_BEATS or 60.0 * fps / (2 * float(np.median(np.diff(frames)))) < MIN_BPM:
         return frames
-    strength = peaks_at(activation, frames)
+    strength = downbeats.peaks_near(activation, frames)
     even, odd = float(np.median(strength[0::2])), float(np.median(strength[1::2]))
     if min(even, odd) >= HALF_TEMPO_RATIO * max(even, odd):
         return frames
@@ -139,7 +132,7 @@ def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray, dsp_cues: np.nda
     plus, when given, the DSP tracker's bass/harmonic-change cues at the same beats (`downbeats.beat_cues`)."""
     if len(beat_frames) == 0:
         return Meter(downbeats.METERS[0], 0)
-    cues = NETWORK_CUE_WEIGHT * downbeats._z(peaks_at(downbeat, beat_frames))
+    cues = NETWORK_CUE_WEIGHT * downbeats.z_scores(downbeats.peaks_near(downbeat, beat_frames))
     return downbeats.choose_meter(cues if dsp_cues is None else cues + dsp_cues)
 
 

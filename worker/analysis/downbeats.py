@@ -30,15 +30,19 @@ class Meter:
 
 def beat_cues(beat_frames: np.ndarray, flux: np.ndarray, low: np.ndarray, beat_chroma: np.ndarray) -> np.ndarray:
     """One downbeat-likelihood score per beat (weighted sum of z-scored cues)."""
-    idx = np.clip(np.round(beat_frames).astype(int), 0, len(flux) - 1)
-    low_peak = np.array([low[max(i - PEAK_FRAMES, 0) : i + PEAK_FRAMES + 1].max() for i in idx])
-    flux_peak = np.array([flux[max(i - PEAK_FRAMES, 0) : i + PEAK_FRAMES + 1].max() for i in idx])
-    change = np.zeros(len(idx))
-    if len(idx) > 1:
+    low_peak, flux_peak = peaks_near(low, beat_frames), peaks_near(flux, beat_frames)
+    change = np.zeros(len(beat_frames))
+    if len(beat_frames) > 1:
         a, b = beat_chroma[1:], beat_chroma[:-1]
         cos = (a * b).sum(axis=1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-9)
         change[1:] = 1.0 - cos
-    return LOW_WEIGHT * _z(low_peak) + HARMONIC_WEIGHT * _z(change) + FLUX_WEIGHT * _z(flux_peak)
+    return LOW_WEIGHT * z_scores(low_peak) + HARMONIC_WEIGHT * z_scores(change) + FLUX_WEIGHT * z_scores(flux_peak)
+
+
+def peaks_near(values: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The largest of `values` (an onset envelope or an activation) within PEAK_FRAMES of each frame."""
+    idx = np.clip(np.round(frames).astype(int), 0, len(values) - 1)
+    return np.array([values[max(i - PEAK_FRAMES, 0) : i + PEAK_FRAMES + 1].max() for i in idx])
 
 
 def choose_meter(cues: np.ndarray) -> Meter:
@@ -58,7 +62,7 @@ def downbeat_times(beats_s: np.ndarray, meter: Meter) -> np.ndarray:
     return np.asarray(beats_s, np.float64)[meter.first_downbeat :: meter.beats_per_bar]
 
 
-def _z(values: np.ndarray) -> np.ndarray:
+def z_scores(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, np.float64)
     std = values.std()
     return (values - values.mean()) / std if std > 0 else np.zeros_like(values)

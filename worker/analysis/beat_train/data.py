@@ -43,7 +43,7 @@ def shares(shard: int) -> tuple[float, float]:
 
 
 def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int,
-                  mix: tuple[float, float] = SHARES[0]) -> list[Clip]:
+                  mix: tuple[float, float]) -> list[Clip]:
     """`count` excerpts: a `mix[0]` share from `pieces` (loaded real MIDI), `mix[1]` mma grooves, the rest
     generated."""
     clips: list[Clip] = []
