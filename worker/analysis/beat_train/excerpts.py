@@ -55,6 +55,11 @@ def load_piece(path: Path):
         pm = pretty_midi.PrettyMIDI(str(path))
     except Exception:  # real-world MIDI files are often malformed
         return None
+    return piece_of(pm)
+
+
+def piece_of(pm):
+    """(parts, beats, downbeats, end) of a loaded PrettyMIDI, or None for a MUS conversion."""
     _, tempi = pm.get_tempo_changes()
     if len(tempi) and abs(tempi[0] - MUS_TEMPO) < 1e-3 and not pm.time_signature_changes:
         return None
@@ -129,8 +134,6 @@ def real_excerpt(piece, rng: np.random.Generator, source: str, seconds: float = 
 def mma_excerpt(rng: np.random.Generator, seconds: float = EXCERPT_S) -> Clip | None:
     """A groove from Debian's `mma` (real drum patterns and accompaniments, exact beats and time signature)
     at a seeded tempo over a seeded chord chart, then cut and tempo-warped like a real MIDI file."""
-    import tempfile
-
     from worker.encoders.offline.train import mma_source
 
     pool = mma_source.grooves()
@@ -140,14 +143,9 @@ def mma_excerpt(rng: np.random.Generator, seconds: float = EXCERPT_S) -> Clip | 
     bpm = float(np.exp(rng.uniform(*np.log(MMA_TEMPO_RANGE))))
     bars = int(np.ceil((seconds * SCALE_RANGE[1] * 1.6 + 2.0) / (3 * 60.0 / bpm)))  # enough even in 3/4
     chords = mma_source.chart(rng, "major" if rng.random() < 0.5 else "minor", int(rng.integers(12)), bars)
-    with tempfile.TemporaryDirectory() as tmp:
-        mid = Path(tmp) / "groove.mid"
-        try:
-            mma_source.render_midi(mma_source.mma_script(groove, bpm, chords), mid)
-        except Exception:  # noqa: BLE001 — a groove mma cannot play is drawn again
-            return None
-        piece = load_piece(mid)
-    return real_excerpt(piece, rng, f"mma-{file_stem}") if piece is not None else None
+    pm = mma_source.play(groove, bpm, chords)
+    piece = piece_of(pm) if pm is not None else None
+    return real_excerpt(piece, rng, f"mma-{file_stem}") if piece is not None else None  # None: drawn again
 
 
 def composed_meter(seed: int) -> tuple[float, int]:

@@ -96,6 +96,17 @@ def render_midi(script: str, out: Path) -> None:
         subprocess.run(["mma", "-f", str(out), str(src)], check=True, capture_output=True, timeout=60)
 
 
+def play(groove: str, bpm: float, chords: list[str]):
+    """`groove` played over `chords` (one per bar) at `bpm`, as PrettyMIDI; None when mma cannot play it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        mid = Path(tmp) / "piece.mid"
+        try:
+            render_midi(mma_script(groove, bpm, chords), mid)
+            return load_piece(mid)
+        except Exception:  # noqa: BLE001 — a groove mma cannot play is skipped
+            return None
+
+
 def make_clip(piece: tuple[str, str], seed: int, seconds: float, rng: np.random.Generator) -> Clip | None:
     """An excerpt of `groove` over a seeded chart; melodic parts sometimes re-instrumented (basses stay
     basses). None when mma fails or the excerpt is nearly empty."""
@@ -103,13 +114,9 @@ def make_clip(piece: tuple[str, str], seed: int, seconds: float, rng: np.random.
     mode = "major" if rng.random() < 0.5 else "minor"
     bpm = float(np.exp(rng.uniform(*np.log(TEMPO_RANGE))))
     key = int(rng.integers(12))
-    with tempfile.TemporaryDirectory() as tmp:
-        mid = Path(tmp) / "piece.mid"
-        try:
-            render_midi(mma_script(groove, bpm, chart(rng, mode, key)), mid)
-            pm = load_piece(mid)
-        except Exception:  # noqa: BLE001 — a groove mma cannot play is skipped
-            return None
+    pm = play(groove, bpm, chart(rng, mode, key))
+    if pm is None:
+        return None
     end = pm.get_end_time()
     if end < seconds:
         return None
