@@ -46,6 +46,16 @@ def test_mma_grooves_split_by_library_file_and_play_exact_tempo_and_mode():
     assert all(0 <= n[0] < SECONDS for p in clip.parts for n in p.notes)
 
 
+def test_mma_plays_the_same_midi_for_the_same_draws():
+    if not mma_source.available():
+        assert mma_source.play("60sRock", 120.0, ["C"] * 8) is None
+        return
+    chords = mma_source.chart(np.random.default_rng(1), "major", 0, 16)
+    first, again = (mma_source.play("60sRock", 120.0, chords) for _ in range(2))  # a groove with random jitter
+    notes = [[(n.start, n.end, n.pitch, n.velocity) for n in i.notes] for i in first.instruments]
+    assert notes and notes == [[(n.start, n.end, n.pitch, n.velocity) for n in i.notes] for i in again.instruments]
+
+
 def test_music21_score_converts_with_its_seeded_tempo(tmp_path: Path):
     try:
         from music21 import corpus
