@@ -2,7 +2,7 @@
 # Install everything cuesteer needs on a Debian-like machine: system packages, torch, the project.
 # Idempotent: re-running installs nothing that is already there.
 #   bash installer/setup.sh            # runtime + desktop + test tools
-#   bash installer/setup.sh --train    # also what training the offline model needs (music21, Debian mma)
+#   bash installer/setup.sh --train    # also what training needs (music21, Debian mma and openttd-openmsx)
 # Torch: if none is installed we ask pip for torch==2.13.0 (the local CPU build on these machines). On a
 # CUDA or Apple machine install your own torch build first (https://pytorch.org); it is kept as it is.
 set -euo pipefail
@@ -19,6 +19,7 @@ dpkg -s libsndfile1 >/dev/null 2>&1 || need_apt+=(libsndfile1)
 dpkg -s libegl1 >/dev/null 2>&1 || need_apt+=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
 dpkg -s libportaudio2 >/dev/null 2>&1 || need_apt+=(libportaudio2)
 [ $train = 1 ] && ! command -v mma >/dev/null && need_apt+=(mma)
+[ $train = 1 ] && ! dpkg -s openttd-openmsx >/dev/null 2>&1 && need_apt+=(openttd-openmsx)  # beat-model training songs
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"

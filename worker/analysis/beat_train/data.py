@@ -13,6 +13,7 @@ from worker.analysis.beat_train.excerpts import (
     generated_excerpt,
     load_piece,
     mma_excerpt,
+    openmsx_midi,
     real_excerpt,
     training_midi,
 )
@@ -24,10 +25,10 @@ from worker.encoders.offline.train.render import render_clips, soundfonts
 BATCH = 24  # excerpts per FluidSynth run (loading a soundfont costs ~1 s)
 AUGMENT_P = 0.5  # the rest stay clean renders, like the benchmark's
 FLUID_GAIN = "0.5"
-# source shares (real MIDI files, mma grooves; the rest generated pieces) by shard: the first FIRST_POOL shards
-# are the original training set, later ones add mma's real drum patterns and accompaniment styles
-FIRST_POOL = 40
-SHARES = ((0.6, 0.0), (0.4, 0.4))
+# source shares by shard, (first shard, (real MIDI files, mma grooves, OpenMSX songs)), the rest generated
+# pieces: each group was a later model's addition (mma's drum patterns and accompaniments, then OpenTTD's
+# songs), and earlier groups stay as they were so that earlier shards are reproduced exactly
+SHARES = ((0, (0.6, 0.0, 0.0)), (40, (0.4, 0.4, 0.0)), (80, (0.3, 0.25, 0.3)))
 # the offline model's augmentations assume 16 kHz: at our rate their EQ knots and room sizes shift, which
 # only changes which random EQs and rooms are drawn
 
@@ -37,15 +38,15 @@ def render(clips: list[Clip], soundfont: Path, rng: np.random.Generator) -> list
     return render_clips(clips, soundfont, rng, rate=ANALYSIS_RATE, gain=FLUID_GAIN)
 
 
-def shares(shard: int) -> tuple[float, float]:
-    """(real MIDI, mma) shares of shard number `shard`'s excerpts."""
-    return SHARES[0] if shard < FIRST_POOL else SHARES[1]
+def shares(shard: int) -> tuple[float, float, float]:
+    """(real MIDI, mma, OpenMSX) shares of shard number `shard`'s excerpts."""
+    return [mix for first, mix in SHARES if shard >= first][-1]
 
 
 def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int,
-                  mix: tuple[float, float]) -> list[Clip]:
-    """`count` excerpts: a `mix[0]` share from `pieces` (loaded real MIDI), `mix[1]` mma grooves, the rest
-    generated."""
+                  mix: tuple[float, float, float], openmsx: list | None = None) -> list[Clip]:
+    """`count` excerpts: a `mix[0]` share from `pieces` (loaded real MIDI), `mix[1]` mma grooves, `mix[2]` from
+    `openmsx` (loaded OpenMSX songs), the rest generated."""
     clips: list[Clip] = []
     while len(clips) < count:
         draw = rng.random()
@@ -54,6 +55,11 @@ def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base:
             clip = real_excerpt(piece, rng, name)
         elif draw < mix[0] + mix[1]:
             clip = mma_excerpt(rng)
+        elif draw < sum(mix):
+            if not openmsx:
+                raise RuntimeError("these shards need Debian's openttd-openmsx (installer/setup.sh --train)")
+            name, piece = openmsx[int(rng.integers(len(openmsx)))]
+            clip = real_excerpt(piece, rng, f"openmsx-{name}")
         else:
             clip = generated_excerpt(seed_base + int(rng.integers(1 << 30)), rng)
         if clip is not None:
@@ -89,11 +95,17 @@ def write_shard(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 _PIECES: list = []
+_OPENMSX: list = []
 
 
 def _load_pieces(midi_root: Path) -> None:
     """Pool initialiser: every worker parses the training MIDI once."""
-    _PIECES[:] = [(p.stem, piece) for p in training_midi(midi_root) if (piece := load_piece(p)) is not None]
+    _PIECES[:] = _loaded(training_midi(midi_root))
+    _OPENMSX[:] = _loaded(openmsx_midi())
+
+
+def _loaded(paths: list[Path]) -> list:
+    return [(p.stem, piece) for p in paths if (piece := load_piece(p)) is not None]
 
 
 def _write_one(job: tuple[Path, int, int]) -> Path:
@@ -101,7 +113,7 @@ def _write_one(job: tuple[Path, int, int]) -> Path:
     if not path.exists():
         rng = np.random.default_rng([seed, k])
         clips = draw_excerpts(BATCH, _PIECES, rng, seed_base=(seed * 1_000_003 + k * 7919) % (1 << 30),
-                              mix=shares(k))
+                              mix=shares(k), openmsx=_OPENMSX)
         fonts = soundfonts()
         write_shard(path, make_shard(clips, fonts[k % len(fonts)], rng))
     return path
@@ -116,6 +128,7 @@ def build_dataset(out: Path, midi_root: Path, excerpts: int, seed: int, workers:
     count = int(np.ceil(excerpts / BATCH))
     jobs = [(out / f"shard-{seed}-{k:04d}.npz", seed, k) for k in range(count)]
     log(f"{len(training_midi(midi_root))} training MIDI files (benchmark's held-out ones excluded), "
+        f"{len(openmsx_midi())} OpenMSX songs, "
         f"soundfonts {[f.name for f in soundfonts()]}, {count} shards of {BATCH} excerpts")
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, initializer=_load_pieces, initargs=(midi_root,)) as pool:

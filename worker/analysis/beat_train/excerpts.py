@@ -27,6 +27,7 @@ REMAP_P = 0.3  # share of real excerpts whose melodic parts get other GM program
 SWING_P = 0.35  # share of generated pieces whose off-beat notes move to triplet positions
 WARP_GRID_S = 0.01
 MMA_TEMPO_RANGE = (70.0, 150.0)  # before the warp: 50–210 BPM after it
+OPENMSX_DIR = Path("/usr/share/games/openttd/baseset/openmsx")  # Debian's openttd-openmsx (GPL-2)
 BENCH_HELD_OUT_FILES = 20  # bench/beats_eval.py --files N picks a prefix of this list; N ≤ 20 stays unseen
 
 
@@ -45,6 +46,11 @@ def training_midi(root: Path) -> list[Path]:
     """Every MIDI file under `root` that is not held out by the benchmark, sorted."""
     held = held_out_midi(root)
     return sorted(p for p in root.glob("*/*.mid") if p.resolve() not in held)
+
+
+def openmsx_midi(folder: Path = OPENMSX_DIR) -> list[Path]:
+    """OpenTTD's free music set: 31 songs (blues, boogie, marabi, rock …), none of them in the benchmark."""
+    return sorted(folder.glob("*.mid"))
 
 
 def load_piece(path: Path):
