@@ -4,7 +4,7 @@ The state is (beat period p in frames, frames since the last beat φ); φ advanc
 it wraps the next period is chosen with a cost for changing tempo (Krebs, Böck & Widmer 2015, without the bar
 level). Frames near φ = 0 "emit" the beat activation, the rest its complement. The meter then comes from the
 downbeat activation at the decoded beats together with the DSP tracker's bass and harmonic-change cues.
-Everything here is numpy; only `beat_model.activations` uses torch.
+Everything here is numpy; only `beat_model.hearings` uses torch.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worker.analysis import downbeats
-from worker.analysis.beat_model import BEAT, DOWNBEAT, activations, model_fps
+from worker.analysis.beat_model import BEAT, DOWNBEAT, hearings, model_fps
 from worker.analysis.beats import refine_to_peaks
 from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
 from worker.analysis.downbeats import Meter
@@ -127,6 +127,15 @@ def settle_level(activation: np.ndarray, frames: np.ndarray, fps: float) -> np.n
     return frames[0::2] if even >= odd else frames[1::2]
 
 
+def beat_frames(heard: dict[float, np.ndarray], fps: float) -> np.ndarray:
+    """Beat frames from the network's hearings ({stretch: (frames, 2)}): decoded from their mean, then the level
+    rule on the unstretched hearing alone. In the mean, a fast piece that the quicker hearings take at half tempo
+    has every other beat weaker, and the rule would halve it."""
+    mean = np.mean([h[:, BEAT] for h in heard.values()], axis=0)
+    frames = trim_and_refine(mean, decode_beats(mean, fps))
+    return settle_level(heard[1.0][:, BEAT] if 1.0 in heard else mean, frames, fps)
+
+
 def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray, dsp_cues: np.ndarray | None = None) -> Meter:
     """Beats per bar and first downbeat from the network's downbeat probabilities (z-scored, × NETWORK_CUE_WEIGHT)
     plus, when given, the DSP tracker's bass/harmonic-change cues at the same beats (`downbeats.beat_cues`)."""
@@ -149,11 +158,12 @@ def dsp_cues(wave: np.ndarray, beat_frames: np.ndarray, chroma: np.ndarray | Non
 def learned_grid(
     wave: np.ndarray, network=None, chroma: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, Meter]:
-    """(beat times, downbeat times, meter) of a mono wave at ANALYSIS_RATE: beats from the trained network,
-    the meter from its downbeat output and the DSP cues together (`chroma`: the wave's, if already computed)."""
-    acts = activations(wave, network)
+    """(beat times, downbeat times, meter) of a mono wave at ANALYSIS_RATE: beats from the trained network's
+    hearings at several time stretches (`beat_model.hearings`), the meter from its downbeat output and the DSP
+    cues together (`chroma`: the wave's, if already computed)."""
+    heard = hearings(wave, network)
     fps = model_fps()
-    frames = settle_level(acts[:, BEAT], trim_and_refine(acts[:, BEAT], decode_beats(acts[:, BEAT], fps)), fps)
-    meter = choose_meter(acts[:, DOWNBEAT], frames, dsp_cues(wave, frames, chroma))
+    frames = beat_frames(heard, fps)
+    meter = choose_meter(np.mean(list(heard.values()), axis=0)[:, DOWNBEAT], frames, dsp_cues(wave, frames, chroma))
     beats = frames / fps
     return beats, beats[meter.first_downbeat :: meter.beats_per_bar], meter

@@ -85,11 +85,34 @@ def test_a_tempo_change_is_followed(tmp_path, one_torch_thread):
 
 def test_weights_reproduce_the_reference_activations(one_torch_thread):
     stored = json.loads(beat_model.REFERENCE_PATH.read_text())
-    now = activations(probe_wave())[:: stored["stride"]]
+    now = activations(probe_wave(), stretches=(1.0,))[:: stored["stride"]]
     reference = np.array(stored["activations"])
     assert now.shape == reference.shape
     assert np.abs(now - reference).max() < REFERENCE_TOLERANCE
     assert reference[:, 0].max() > 0.5  # the probe's clicks are beats to this network
+
+
+def test_stretched_hearings_map_back_onto_the_same_beats(one_torch_thread):
+    def peaks(beat: np.ndarray) -> np.ndarray:  # away from the edges, where a hearing may add a stray peak
+        is_peak = (beat > 0.5) & (beat >= np.roll(beat, 1)) & (beat >= np.roll(beat, -1))
+        return np.flatnonzero(is_peak[10:-10]) + 10
+
+    wave = probe_wave()
+    unstretched = activations(wave, stretches=(1.0,))
+    plain = peaks(unstretched[:, 0])
+    for factor in (0.8, 1.25):
+        heard = activations(wave, stretches=(factor,))
+        assert heard.shape == unstretched.shape
+        found = peaks(heard[:, 0])
+        assert len(plain) >= 10 and len(found) == len(plain)
+        assert np.abs(found - plain).max() <= 1  # the same frames, not frames × factor
+
+
+def test_time_stretch_resamples_and_keeps_the_ends():
+    frames = np.arange(10.0)[:, None] * np.ones((1, 3))
+    longer = beat_model.time_stretched(frames, 2.0)
+    assert longer.shape == (20, 3) and longer[1, 0] == 0.5 and longer[-1, 0] == 9.0
+    assert np.allclose(beat_model.time_stretched(longer, 0.5, 10), frames)
 
 
 def test_without_weights_the_learned_backend_falls_back_to_dsp(tmp_path, monkeypatch, steady):

@@ -8,7 +8,7 @@ from tests.worker.analysis.music import f_measure
 from worker.analysis.beat_model import model_fps
 from worker.analysis.beat_train.excerpts import composed_meter, generated_excerpt, tempo_curve, warp_function
 from worker.analysis.beat_train.train import NEIGHBOUR_TARGET, targets
-from worker.analysis.beats_learned import choose_meter, decode_beats, settle_level, trim_and_refine
+from worker.analysis.beats_learned import beat_frames, choose_meter, decode_beats, settle_level, trim_and_refine
 from worker.encoders.offline.train.compose import compose
 
 FPS = model_fps()
@@ -57,6 +57,17 @@ def test_evenly_strong_beats_keep_their_tempo():
     decoded = trim_and_refine(act, decode_beats(act, FPS))
     assert np.array_equal(settle_level(act, decoded, FPS), decoded)
     assert f_measure(decoded / FPS, beats) > 0.97
+
+
+def test_a_fast_piece_the_quicker_hearings_halve_keeps_its_tempo():
+    beats = np.arange(2.0, 38.0, 60.0 / 186)  # 186 BPM; the unstretched hearing finds every beat
+    plain = spiky_activation(beats, 40.0)
+    halved = spiky_activation(beats[::2], 40.0)  # hearings at 0.8 and 0.9 (230 and 207 BPM) tap half as often
+    heard = {s: np.stack([a, np.zeros_like(a)], axis=1) for s, a in ((0.8, halved), (0.9, halved), (1.0, plain))}
+    mean = np.mean([h[:, 0] for h in heard.values()], axis=0)
+    decoded = trim_and_refine(mean, decode_beats(mean, FPS))
+    assert len(settle_level(mean, decoded, FPS)) < 0.6 * len(beats)  # the level rule on the mean would halve it
+    assert f_measure(beat_frames(heard, FPS) / FPS, beats) > 0.97
 
 
 def test_meter_and_phase_come_from_the_downbeat_activation():
