@@ -87,7 +87,8 @@ def chart(rng: np.random.Generator, mode: str, key: int, bars: int = BARS) -> li
 
 def mma_script(groove: str, bpm: float, chords: list[str]) -> str:
     """mma's input; its own random timing and velocity jitter is seeded too, so the same draws give the same MIDI."""
-    return "\n".join(["RndSeed 1", f"Tempo {bpm:.1f}", f"Groove {groove}"] + [f"{i + 1} {c}" for i, c in enumerate(chords)]) + "\n"
+    header = ["RndSeed 1", f"Tempo {bpm:.1f}", f"Groove {groove}"]
+    return "\n".join(header + [f"{i + 1} {c}" for i, c in enumerate(chords)]) + "\n"
 
 
 def render_midi(script: str, out: Path) -> None:
