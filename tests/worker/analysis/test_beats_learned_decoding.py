@@ -7,7 +7,7 @@ import numpy as np
 from tests.worker.analysis.music import f_measure
 from worker.analysis.beat_model import model_fps
 from worker.analysis.beat_train.excerpts import composed_meter, generated_excerpt, tempo_curve, warp_function
-from worker.analysis.beat_train.train import NEIGHBOUR_TARGET, targets
+from worker.analysis.beat_train.train import NEIGHBOUR_TARGET, crop_batch, targets
 from worker.analysis.beats_learned import beat_frames, choose_meter, decode_beats, settle_level, trim_and_refine
 from worker.encoders.offline.train.compose import compose
 
@@ -82,6 +82,22 @@ def test_targets_are_widened_by_one_frame():
     t = targets(20, np.array([5.2]), np.array([]))
     assert t[5, 0] == 1.0 and t[4, 0] == t[6, 0] == NEIGHBOUR_TARGET and t[[3, 7], 0].sum() == 0
     assert t[:, 1].sum() == 0
+
+
+def test_stretched_crops_keep_their_beats_on_the_music():
+    beats = np.arange(10.0, 2000.0, 50.0)  # frames; the "music" is a click on each beat in every band
+    feats = np.zeros((2000, 4), np.float16)
+    feats[beats.astype(int)] = 1.0
+    f, t = crop_batch([(feats, beats, beats[::4])], np.random.default_rng(0), size=6, crop=300)
+    assert f.shape == (6, 300, 4) and t.shape == (6, 300, 2)
+    spacings = set()
+    for crop_f, crop_t in zip(f, t, strict=True):
+        on_beat = np.flatnonzero(crop_t[:, 0] == 1.0)
+        clicks = np.flatnonzero((crop_f[:, 0] > 0.3) & (crop_f[:, 0] >= np.roll(crop_f[:, 0], 1))
+                                & (crop_f[:, 0] >= np.roll(crop_f[:, 0], -1)))
+        assert len(on_beat) >= 4 and np.abs(on_beat[:, None] - clicks[None]).min(axis=1).max() <= 1
+        spacings.add(int(np.median(np.diff(on_beat))))
+    assert len(spacings) > 1  # each crop at its own tempo
 
 
 def test_tempo_warp_is_monotone_and_follows_the_factor():

@@ -1,5 +1,5 @@
-"""Train the beat/downbeat network on rendered shards: weighted BCE on targets widened ±1 frame, random crops,
-Adam with a cosine schedule, a wall-clock budget, one torch thread (the machine is shared). Seeded."""
+"""Train the beat/downbeat network on rendered shards: weighted BCE on targets widened ±1 frame, random crops
+stretched in time, AdamW with a cosine schedule, a wall-clock budget, a chosen number of torch threads. Seeded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from worker.analysis.beat_model import BEAT, DOWNBEAT, BeatNetConfig, build_network, parameter_count
+from worker.analysis.beat_model import BEAT, DOWNBEAT, BeatNetConfig, build_network, parameter_count, time_stretched
 
 CROP_FRAMES = 1500  # 15 s per training example
 BATCH = 8
@@ -18,6 +18,9 @@ POS_WEIGHT = (4.0, 12.0)  # beat, downbeat: beats are ~3 % of frames, downbeats 
 NEIGHBOUR_TARGET = 0.5  # frames next to a beat count as half a beat (timing is only ±1 frame exact)
 VALID_EVERY = 200  # steps
 GRAD_CLIP = 1.0
+# each crop is also stretched in time by a random factor in this range (log-uniform), features and beats alike:
+# the network never sees the same crop twice, and sees every piece at the tempi its hearings use (STRETCHES)
+CROP_STRETCH = (0.8, 1.25)
 
 
 def targets(frames: int, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray:
@@ -33,14 +36,18 @@ def targets(frames: int, beats: np.ndarray, downbeats: np.ndarray) -> np.ndarray
     return out
 
 
-def crop_batch(items: list, rng: np.random.Generator, size: int = BATCH, crop: int = CROP_FRAMES):
-    """(features, targets) arrays of `size` random crops (excerpts shorter than `crop` are zero-padded)."""
+def crop_batch(items: list, rng: np.random.Generator, size: int = BATCH, crop: int = CROP_FRAMES,
+               stretch: tuple[float, float] = CROP_STRETCH):
+    """(features, targets) arrays of `size` random crops, each time-stretched by a random factor within `stretch`
+    (excerpts shorter than a crop are zero-padded)."""
     feats, targs = [], []
     for i in rng.integers(len(items), size=size):
         f, b, d = items[int(i)]
-        t = targets(len(f), b, d)
-        start = int(rng.integers(0, max(len(f) - crop, 0) + 1))
-        f, t = f[start : start + crop].astype(np.float32), t[start : start + crop]
+        factor = float(np.exp(rng.uniform(*np.log(stretch))))
+        source = int(np.ceil(crop / factor))
+        start = int(rng.integers(0, max(len(f) - source, 0) + 1))
+        f = time_stretched(f[start : start + source].astype(np.float32), factor)[:crop]
+        t = targets(len(f), (np.asarray(b) - start) * factor, (np.asarray(d) - start) * factor)
         pad = crop - len(f)
         feats.append(np.pad(f, ((0, pad), (0, 0))))
         targs.append(np.pad(t, ((0, pad), (0, 0))))
