@@ -30,8 +30,8 @@ BEAT, DOWNBEAT = 0, 1  # output channels
 SILENT_LOG_MEL = 0.01  # a frame whose loudest band is below this (about -80 dB re a full-scale sine) is silence
 # the network also hears the features time-stretched by these factors, and its activations are averaged: its
 # mistakes depend on the tempo (a beat heard at 120 BPM on the off-beat is found at 100), so other tempi vote
-# them down. Beat F (validation excerpts | bench tuning files): no stretch .799 | .772, these five .829 | .806,
-# seven (0.7 … 1.43) .843 | .799
+# them down. Beat F (validation excerpts | bench tuning files), run 3's network: no stretch .799 | .772, these
+# five .829 | .806, seven (0.7 … 1.43) .843 | .799; run 5's: .819 | .794 and .826 | .800 (beat_model.md)
 STRETCHES = (0.8, 0.9, 1.0, 1.1, 1.25)
 
 
