@@ -69,7 +69,7 @@ def rig(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         probe = stall_probe()
         _start(manager)
         yield Rig(window, bridge, manager, hub, settings, probe)
-        probe.timer.stop()
+        probe.stop()
         window.close()
         manager.stop()
 
