@@ -154,7 +154,11 @@ def load_meta(path: Path | None = None) -> dict:
 def activations(wave: np.ndarray, network=None, stretches: tuple[float, ...] = STRETCHES) -> np.ndarray:
     """(frames, 2) beat and downbeat probabilities of a mono wave at ANALYSIS_RATE, at `model_fps()`: the mean
     of the network's hearings at each of `stretches` (`hearings`)."""
-    return np.mean(list(hearings(wave, network, stretches).values()), axis=0)
+    return mean_hearing(hearings(wave, network, stretches))
+
+
+def mean_hearing(heard: dict[float, np.ndarray]) -> np.ndarray:
+    return np.mean(list(heard.values()), axis=0)
 
 
 def hearings(wave: np.ndarray, network=None, stretches: tuple[float, ...] = STRETCHES) -> dict[float, np.ndarray]:

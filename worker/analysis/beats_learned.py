@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worker.analysis import downbeats
-from worker.analysis.beat_model import BEAT, DOWNBEAT, hearings, model_fps
+from worker.analysis.beat_model import BEAT, DOWNBEAT, hearings, mean_hearing, model_fps
 from worker.analysis.beats import refine_to_peaks
 from worker.analysis.chroma import beat_chroma, chroma_rate, chromagram
 from worker.analysis.downbeats import Meter
@@ -127,13 +127,11 @@ def settle_level(activation: np.ndarray, frames: np.ndarray, fps: float) -> np.n
     return frames[0::2] if even >= odd else frames[1::2]
 
 
-def beat_frames(heard: dict[float, np.ndarray], fps: float) -> np.ndarray:
-    """Beat frames from the network's hearings ({stretch: (frames, 2)}): decoded from their mean, then the level
-    rule on the unstretched hearing alone. In the mean, a fast piece that the quicker hearings take at half tempo
-    has every other beat weaker, and the rule would halve it."""
-    mean = np.mean([h[:, BEAT] for h in heard.values()], axis=0)
-    frames = trim_and_refine(mean, decode_beats(mean, fps))
-    return settle_level(heard[1.0][:, BEAT] if 1.0 in heard else mean, frames, fps)
+def beat_frames(mean: np.ndarray, unstretched: np.ndarray, fps: float) -> np.ndarray:
+    """Beat frames decoded from the hearings' mean beat probability, then the level rule on the unstretched
+    hearing's alone. In the mean, a fast piece that the quicker hearings take at half tempo has every other beat
+    weaker, and the rule would halve it."""
+    return settle_level(unstretched, trim_and_refine(mean, decode_beats(mean, fps)), fps)
 
 
 def choose_meter(downbeat: np.ndarray, beat_frames: np.ndarray, dsp_cues: np.ndarray | None = None) -> Meter:
@@ -162,8 +160,9 @@ def learned_grid(
     hearings at several time stretches (`beat_model.hearings`), the meter from its downbeat output and the DSP
     cues together (`chroma`: the wave's, if already computed)."""
     heard = hearings(wave, network)
+    acts = mean_hearing(heard)
     fps = model_fps()
-    frames = beat_frames(heard, fps)
-    meter = choose_meter(np.mean(list(heard.values()), axis=0)[:, DOWNBEAT], frames, dsp_cues(wave, frames, chroma))
+    frames = beat_frames(acts[:, BEAT], heard.get(1.0, acts)[:, BEAT], fps)
+    meter = choose_meter(acts[:, DOWNBEAT], frames, dsp_cues(wave, frames, chroma))
     beats = frames / fps
     return beats, beats[meter.first_downbeat :: meter.beats_per_bar], meter
