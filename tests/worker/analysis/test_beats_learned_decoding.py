@@ -66,7 +66,8 @@ def test_a_fast_piece_the_quicker_hearings_halve_keeps_its_tempo():
     mean = np.mean([halved, halved, plain], axis=0)  # hearings at 0.8, 0.9 and 1
     decoded = trim_and_refine(mean, decode_beats(mean, FPS))
     assert len(settle_level(mean, decoded, FPS)) < 0.6 * len(beats)  # the level rule on the mean would halve it
-    assert f_measure(beat_frames(mean, plain, FPS) / FPS, beats) > 0.97
+    both = [np.column_stack([a, np.full_like(a, 0.02)]) for a in (mean, plain)]  # no downbeat opinion
+    assert f_measure(beat_frames(*both, FPS) / FPS, beats) > 0.97
 
 
 def test_meter_and_phase_come_from_the_downbeat_activation():
