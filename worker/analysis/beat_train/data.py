@@ -16,6 +16,7 @@ from worker.analysis.beat_train.excerpts import (
     openmsx_midi,
     real_excerpt,
     training_midi,
+    with_offbeat_accents,
 )
 from worker.analysis.spectral import ANALYSIS_RATE
 from worker.encoders.offline.train.augment import augment
@@ -29,6 +30,9 @@ FLUID_GAIN = "0.5"
 # pieces: each group was a later model's addition (mma's drum patterns and accompaniments, then OpenTTD's
 # songs), and earlier groups stay as they were so that earlier shards are reproduced exactly
 SHARES = ((0, (0.6, 0.0, 0.0)), (40, (0.4, 0.4, 0.0)), (80, (0.3, 0.25, 0.3)))
+# (first shard, share of excerpts given a loud off-beat drum layer, `excerpts.with_offbeat_accents`): run 6's
+# addition, after run 5 put the beats of syncopated held-out pieces on their accented off-beats
+OFFBEAT_ACCENTS = ((0, 0.0), (120, 0.35))
 # the offline model's augmentations assume 16 kHz: at our rate their EQ knots and room sizes shift, which
 # only changes which random EQs and rooms are drawn
 
@@ -43,10 +47,15 @@ def shares(shard: int) -> tuple[float, float, float]:
     return [mix for first, mix in SHARES if shard >= first][-1]
 
 
+def offbeat_share(shard: int) -> float:
+    """Share of shard number `shard`'s excerpts that get a loud off-beat layer."""
+    return [share for first, share in OFFBEAT_ACCENTS if shard >= first][-1]
+
+
 def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base: int,
-                  mix: tuple[float, float, float], openmsx: list | None = None) -> list[Clip]:
+                  mix: tuple[float, float, float], openmsx: list | None = None, offbeat: float = 0.0) -> list[Clip]:
     """`count` excerpts: a `mix[0]` share from `pieces` (loaded real MIDI), `mix[1]` mma grooves, `mix[2]` from
-    `openmsx` (loaded OpenMSX songs), the rest generated."""
+    `openmsx` (loaded OpenMSX songs), the rest generated; an `offbeat` share of them with loud off-beats."""
     clips: list[Clip] = []
     while len(clips) < count:
         draw = rng.random()
@@ -63,7 +72,7 @@ def draw_excerpts(count: int, pieces: list, rng: np.random.Generator, seed_base:
         else:
             clip = generated_excerpt(seed_base + int(rng.integers(1 << 30)), rng)
         if clip is not None:
-            clips.append(clip)
+            clips.append(with_offbeat_accents(clip, rng) if offbeat and rng.random() < offbeat else clip)
     return clips
 
 
@@ -113,7 +122,7 @@ def _write_one(job: tuple[Path, int, int]) -> Path:
     if not path.exists():
         rng = np.random.default_rng([seed, k])
         clips = draw_excerpts(BATCH, _PIECES, rng, seed_base=(seed * 1_000_003 + k * 7919) % (1 << 30),
-                              mix=shares(k), openmsx=_OPENMSX)
+                              mix=shares(k), openmsx=_OPENMSX, offbeat=offbeat_share(k))
         fonts = soundfonts()
         write_shard(path, make_shard(clips, fonts[k % len(fonts)], rng))
     return path

@@ -28,6 +28,7 @@ SWING_P = 0.35  # share of generated pieces whose off-beat notes move to triplet
 WARP_GRID_S = 0.01
 MMA_TEMPO_RANGE = (70.0, 150.0)  # before the warp: 50–210 BPM after it
 OPENMSX_DIR = Path("/usr/share/games/openttd/baseset/openmsx")  # Debian's openttd-openmsx (GPL-2)
+OFFBEAT_SOUNDS = (42, 46, 37, 39, 40, 38, 54, 75)  # GM drums: hi-hats, side stick, clap, snares, tambourine, claves
 BENCH_HELD_OUT_FILES = 20  # bench/beats_eval.py --files N picks a prefix of this list; N ≤ 20 stays unseen
 
 
@@ -195,3 +196,21 @@ def generated_excerpt(seed: int, rng: np.random.Generator, seconds: float = EXCE
     start = float(rng.uniform(0.0, max(float(warp(source_s)) - seconds, 0.0) * 0.5))
     out = cut(parts, beats, downbeats, warp, start, seconds, f"gen-{seed}")
     return out if len(out.extra["beats"]) >= MIN_BEATS and out.parts else None
+
+
+def with_offbeat_accents(clip: Clip, rng: np.random.Generator) -> Clip:
+    """The clip plus loud drum hits half-way between beats: on every off-beat, or on a random few of each
+    four (Planet Blupi's music001 accents the "and" of 1 and 3). The beats stay where they were, so the network
+    learns that a loud off-beat is not a beat."""
+    beats = np.asarray(clip.extra["beats"])
+    if len(beats) < 2:
+        return clip
+    chosen = np.ones(4, bool) if rng.random() < 0.4 else rng.random(4) < 0.5
+    chosen[int(rng.integers(4))] = True
+    pitch = int(rng.choice(OFFBEAT_SOUNDS))
+    halfway = (beats[:-1] + beats[1:]) / 2
+    notes = [(float(t), float(t) + 0.08, pitch, int(rng.integers(95, 128)))
+             for i, t in enumerate(halfway) if chosen[i % 4]]
+    layer = Part(0, True, notes, int(rng.integers(90, 128)), int(rng.integers(24, 105)))
+    return Clip(parts=[*clip.parts, layer], seconds=clip.seconds, bpm=clip.bpm, source=clip.source + "+offbeats",
+                extra=clip.extra)
