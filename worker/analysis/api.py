@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worker.analysis.beat_model import weights_digest
 from worker.analysis.beats import track_beats
 from worker.analysis.beats_learned import learned_grid
 from worker.analysis.beats_madmom import LEARNED, MADMOM, chosen_backend, madmom_downbeats
@@ -25,14 +26,16 @@ from worker.library.decode import DecodeError, decode_mono
 
 ANALYZER_VERSION = "dsp-3"  # bump when results change, so cached analyses are recomputed
 MADMOM_ANALYZER_VERSION = "madmom-1"
-LEARNED_ANALYZER_VERSION = "learned-1"
+LEARNED_DECODER_VERSION = "learned-2"  # bump when beats_learned's decoding changes; the weights' digest is appended
 TIME_DECIMALS = 4  # 0.1 ms: far below what any DAW or NLE resolves
 
 
 def current_analyzer(beats_backend: str | None = None) -> str:
     """The version an analysis made now would carry: a cached one with another version is stale."""
-    versions = {MADMOM: MADMOM_ANALYZER_VERSION, LEARNED: LEARNED_ANALYZER_VERSION}
-    return versions.get(chosen_backend(beats_backend), ANALYZER_VERSION)
+    backend = chosen_backend(beats_backend)
+    if backend == LEARNED:  # new weights change results without any code change
+        return f"{LEARNED_DECODER_VERSION}+{weights_digest()}"
+    return MADMOM_ANALYZER_VERSION if backend == MADMOM else ANALYZER_VERSION
 
 
 def analyze_wave(wave: np.ndarray, sample_rate: int = ANALYSIS_RATE, *, beats_backend: str | None = None) -> dict:

@@ -8,6 +8,7 @@ tracker of Davies & Böck (2019), with frequency bands as channels to stay cheap
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -120,6 +121,19 @@ def save_weights(network, path: Path, meta: dict) -> None:
 
 def weights_available(path: Path | None = None) -> bool:
     return (path or WEIGHTS_PATH).exists()
+
+
+def weights_digest(path: Path | None = None) -> str:
+    """A short content hash of the weights file: part of the analyzer version, so analyses cached in the
+    catalogue are redone when the weights change."""
+    path = path or WEIGHTS_PATH
+    stat = path.stat()
+    return _digest(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _digest(path: Path, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def load_network(path: Path | None = None):

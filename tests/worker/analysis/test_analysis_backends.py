@@ -5,8 +5,8 @@ import sys
 import pytest
 
 from tests.worker.analysis.music import SR, band, beat_grid, f_measure
-from worker.analysis import beats_madmom
-from worker.analysis.api import analyze_wave
+from worker.analysis import beat_model, beats_madmom
+from worker.analysis.api import analyze_wave, current_analyzer
 
 
 def test_default_backend_is_the_builtin_tracker(monkeypatch):
@@ -17,6 +17,18 @@ def test_default_backend_is_the_builtin_tracker(monkeypatch):
     result = analyze_wave(band(beats, 8.0), SR)
     assert result["beats_backend"] == "learned" and result["analyzer"].startswith("learned")
     assert f_measure(result["beats_s"], beats) > 0.9
+
+
+def test_new_weights_make_cached_learned_analyses_stale(tmp_path, monkeypatch):
+    """The learned analyzer's version carries the weights' digest: retrained weights redo cached analyses."""
+    weights = tmp_path / "beat_model.pt"
+    weights.write_bytes(beat_model.WEIGHTS_PATH.read_bytes())
+    monkeypatch.setattr(beat_model, "WEIGHTS_PATH", weights)
+    before = current_analyzer("learned")
+    assert before.startswith("learned") and before.endswith(beat_model.weights_digest(weights))
+    weights.write_bytes(weights.read_bytes() + b"retrained")
+    assert current_analyzer("learned") != before
+    assert current_analyzer("dsp") == current_analyzer("dsp").split("+")[0]  # other backends: code version only
 
 
 def test_environment_and_argument_choose_the_backend(monkeypatch):
