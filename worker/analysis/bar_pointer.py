@@ -68,7 +68,8 @@ def decode(beat: np.ndarray, downbeat: np.ndarray, space: BarSpace) -> tuple[np.
     beat_idx, down_idx = np.flatnonzero(space.beat_mask), np.flatnonzero(space.downbeat_mask)
     nxt = space.following
     score = np.full(len(space.beat_mask), -np.log(len(space.beat_mask)))
-    back = np.empty((len(beat), *space.starts.shape), np.int16)
+    # the period each beat came from: one byte per (frame, row, period), ~40 MB per ten minutes of audio
+    back = np.empty((len(beat), *space.starts.shape), np.uint8 if len(space.periods) <= 256 else np.int16)
     for t in range(len(beat)):
         if t:
             entering = score[space.ends][:, :, None] + space.log_transition[None]  # [row, from, to]
