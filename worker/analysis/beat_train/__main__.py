@@ -1,7 +1,7 @@
 """`python -m worker.analysis.beat_train` (also `cuesteer train-beat-model`): render the training set, train the
 beat network, write its weights and reference activations beside worker/analysis/beat_model.py.
 
-    python -m worker.analysis.beat_train --seed 0 --excerpts 2880 --workers 2 --minutes 50 --threads 2
+    python -m worker.analysis.beat_train --seed 0 --excerpts 3840 --workers 2 --minutes 50 --threads 2
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--excerpts", type=int, default=2880, help="30-s excerpts rendered (24 per shard)")
+    p.add_argument("--excerpts", type=int, default=3840, help="30-s excerpts rendered (24 per shard)")
     p.add_argument("--workers", type=int, default=2, help="rendering processes")
     p.add_argument("--minutes", type=float, default=50.0, help="training wall-clock budget")
     p.add_argument("--threads", type=int, default=1, help="torch threads for training (1 on a shared machine)")
