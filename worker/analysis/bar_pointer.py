@@ -28,7 +28,6 @@ EPS = 1e-7
 
 @dataclass(frozen=True)
 class BarSpace:
-    meters: tuple[int, ...]  # beats per bar, one group of states each
     periods: np.ndarray  # (P,) int
     starts: np.ndarray  # (R, P) flat index of φ = 0 of each (meter, beat) row and period; R = sum(meters)
     ends: np.ndarray  # (R, P) flat index of the last φ
@@ -39,7 +38,8 @@ class BarSpace:
     log_transition: np.ndarray  # (P from, P to)
 
 
-def bar_space(fps: float, min_bpm: float, max_bpm: float, meters: tuple[int, ...] = (4, 3)) -> BarSpace:
+def bar_space(fps: float, min_bpm: float, max_bpm: float, meters: tuple[int, ...]) -> BarSpace:
+    """States for bars of each of `meters` beats (one group of rows per meter, no transitions between them)."""
     periods = np.arange(int(np.floor(60.0 * fps / max_bpm)), int(np.ceil(60.0 * fps / min_bpm)) + 1)
     rows = [(b, k) for b in meters for k in range(b)]
     block = np.concatenate([[0], np.cumsum(periods)[:-1]])  # offset of each period within a row
@@ -55,7 +55,7 @@ def bar_space(fps: float, min_bpm: float, max_bpm: float, meters: tuple[int, ...
     trans /= trans.sum(axis=1, keepdims=True)
     beat_in_bar = np.array([k for _, k in rows])
     following = np.arange(len(rows)) - beat_in_bar + (beat_in_bar + 1) % np.array([b for b, _ in rows])
-    return BarSpace(tuple(meters), periods, starts, ends, beat_in_bar, following, beat_mask, downbeat_mask,
+    return BarSpace(periods, starts, ends, beat_in_bar, following, beat_mask, downbeat_mask,
                     np.log(np.maximum(trans, 1e-300)))
 
 
@@ -66,7 +66,6 @@ def decode(beat: np.ndarray, downbeat: np.ndarray, space: BarSpace) -> tuple[np.
     off = np.log((1 - beat) / (OBSERVATION_LAMBDA - 1))
     on_beat, on_down = np.log(beat) - off, np.log(down) - off
     beat_idx, down_idx = np.flatnonzero(space.beat_mask), np.flatnonzero(space.downbeat_mask)
-    nxt = space.following
     score = np.full(len(space.beat_mask), -np.log(len(space.beat_mask)))
     # the period each beat came from: one byte per (frame, row, period), ~40 MB per ten minutes of audio
     back = np.empty((len(beat), *space.starts.shape), np.uint8 if len(space.periods) <= 256 else np.int16)
@@ -76,8 +75,8 @@ def decode(beat: np.ndarray, downbeat: np.ndarray, space: BarSpace) -> tuple[np.
             best = np.argmax(entering, axis=1)  # [row, to]
             shifted = np.empty_like(score)
             shifted[1:] = score[:-1]
-            back[t][nxt] = best
-            shifted[space.starts[nxt]] = np.take_along_axis(entering, best[:, None, :], axis=1)[:, 0]
+            back[t][space.following] = best
+            shifted[space.starts[space.following]] = np.take_along_axis(entering, best[:, None, :], axis=1)[:, 0]
             score = shifted
         score += off[t]
         score[beat_idx] += on_beat[t]

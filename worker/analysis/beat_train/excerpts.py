@@ -8,6 +8,7 @@ An excerpt is a `Clip` (symbolic parts in seconds, what FluidSynth renders) whos
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -212,5 +213,4 @@ def with_offbeat_accents(clip: Clip, rng: np.random.Generator) -> Clip:
     notes = [(float(t), float(t) + 0.08, pitch, int(rng.integers(95, 128)))
              for i, t in enumerate(halfway) if chosen[i % 4]]
     layer = Part(0, True, notes, int(rng.integers(90, 128)), int(rng.integers(24, 105)))
-    return Clip(parts=[*clip.parts, layer], seconds=clip.seconds, bpm=clip.bpm, source=clip.source + "+offbeats",
-                extra=clip.extra)
+    return replace(clip, parts=[*clip.parts, layer], source=clip.source + "+offbeats")
